@@ -1,0 +1,119 @@
+/**
+ * The master's persistence, one interface over SQLite and PostgreSQL.
+ * All SQL lives under `src/master/store/`; the rest of the master sees only
+ * this interface and the domain types. Ids are integers and times are epoch
+ * milliseconds on both databases.
+ */
+import type { Build, BuildRequest, Millis, Properties, Result, Step } from '../domain.js';
+
+/** Input for a new build request. */
+export interface NewRequest {
+  builder: string;
+  priority: number;
+  properties: Properties;
+  reason: string;
+  submittedBy: string | null;
+  submittedAt: Millis;
+}
+
+/** Input for claiming a request and creating its build. */
+export interface NewBuild {
+  requestId: number;
+  builder: string;
+  worker: string;
+  /** Build properties; the store adds `buildnumber` once it has allocated the number. */
+  properties: Properties;
+  /** Step names in order; the steps are created `pending`. */
+  steps: string[];
+  startedAt: Millis;
+}
+
+/** Filters and paging for build lists (newest first). */
+export interface BuildQuery {
+  builder?: string;
+  result?: Result;
+  state?: 'running' | 'finished';
+  worker?: string;
+  /** Only builds with an id lower than this (the next page's cursor). */
+  beforeId?: number;
+  limit: number;
+}
+
+/** A worker's persisted presence and reported info. */
+export interface WorkerRow {
+  name: string;
+  info: Record<string, unknown> | null;
+  firstSeen: Millis | null;
+  lastSeen: Millis | null;
+  /** Set while connected (to this or another master). */
+  connectedAt: Millis | null;
+}
+
+/** The master's store. Every method is one transaction. */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  // ---- requests
+  enqueueRequest(request: NewRequest): Promise<BuildRequest>;
+  /** Queued requests, in the order they should be served: priority desc, then submittedAt, then id. */
+  listQueuedRequests(): Promise<BuildRequest[]>;
+  getRequest(id: number): Promise<BuildRequest | undefined>;
+  /** Marks a queued request complete with result CANCELLED; undefined when it was not queued. */
+  cancelQueuedRequest(id: number, at: Millis): Promise<BuildRequest | undefined>;
+
+  // ---- builds
+  /**
+   * Atomically claims a queued request and creates its build (numbered
+   * max+1 per builder) and pending steps. Returns undefined if the request
+   * is no longer queued (another master, or it was cancelled).
+   */
+  startBuild(input: NewBuild): Promise<{ build: Build; steps: Step[]; request: BuildRequest } | undefined>;
+  /**
+   * Finishes a build. With `requeue` the request goes back to the queue
+   * (a RETRY); otherwise it is complete with the build's result.
+   */
+  finishBuild(
+    buildId: number,
+    end: { result: Result; summary: string | null; finishedAt: Millis; requeue: boolean },
+  ): Promise<{ build: Build; request: BuildRequest }>;
+  getBuild(id: number): Promise<Build | undefined>;
+  /** A build by builder and number. */
+  getBuildByNumber(builder: string, number: number): Promise<Build | undefined>;
+  listBuilds(query: BuildQuery): Promise<Build[]>;
+  /** The latest finished build of each builder (for builder lists). */
+  lastBuildPerBuilder(): Promise<Build[]>;
+
+  // ---- steps
+  getSteps(buildId: number): Promise<Step[]>;
+  getStep(id: number): Promise<Step | undefined>;
+  markStepStarted(
+    stepId: number,
+    start: { command: string[] | string; workdir: string; startedAt: Millis },
+  ): Promise<Step>;
+  finishStep(
+    stepId: number,
+    end: { result: Result; exitCode: number | null; signal: string | null; summary: string | null; finishedAt: Millis },
+  ): Promise<Step>;
+
+  // ---- logs
+  /**
+   * Appends raw bytes to a step's log as one compressed chunk and records
+   * `lastSeq` as the last output sequence number stored (all in one
+   * transaction). `truncated` marks the log as cut at its size limit.
+   */
+  appendLog(stepId: number, data: Buffer, lastSeq: number, truncated?: boolean): Promise<void>;
+  /** Records a new `lastSeq` without adding bytes (output dropped past the limit). */
+  setLogSeq(stepId: number, lastSeq: number): Promise<void>;
+  /** Streams the stored log bytes in [start, end) (end defaults to the log's length), decompressing chunk by chunk. */
+  readLog(stepId: number, start?: number, end?: number): AsyncIterable<Buffer>;
+
+  // ---- workers
+  /** Records that a worker connected (info as reported) or disconnected (info undefined). */
+  recordWorkerConnected(name: string, info: Record<string, unknown>, at: Millis): Promise<void>;
+  recordWorkerDisconnected(name: string, at: Millis): Promise<void>;
+  /** Marks every worker disconnected (master start-up: connections did not survive). */
+  resetWorkerConnections(at: Millis): Promise<void>;
+  listWorkers(): Promise<WorkerRow[]>;
+
+  close(): Promise<void>;
+}
