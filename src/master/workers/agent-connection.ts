@@ -1,0 +1,218 @@
+/**
+ * The master's side of the Shepherd agent protocol: authenticates a worker's
+ * WebSocket, then adapts it to the `ConnectedWorker` interface. A malformed
+ * or oversized frame closes this one connection with a logged reason; other
+ * workers are never disturbed.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import {
+  PROTOCOL_VERSION,
+  ProtocolError,
+  decodeOutput,
+  decodeWorkerMessage,
+  encodeControl,
+  type Hello,
+  type MasterMessage,
+  type WorkerInfo,
+} from '../../protocol/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { MasterEventBus } from '../events.js';
+import type { ConnectedWorker, StepCommand, WorkerCapabilities, WorkerSessionHandler } from './connected-worker.js';
+
+/** WebSocket close codes the master uses. */
+export const CLOSE = {
+  normal: 1000,
+  protocol: 1008,
+  auth: 4001,
+  replaced: 4002,
+  heartbeat: 4003,
+  shutdown: 4004,
+} as const;
+
+/** What accepting an agent connection needs. */
+export interface AgentConnectionDeps {
+  /** Worker name → secret, for the workers allowed to connect with this protocol. */
+  secrets: ReadonlyMap<string, string>;
+  handler: WorkerSessionHandler;
+  events: MasterEventBus;
+  clock: Clock;
+  logger: Logger;
+  heartbeatMs: number;
+  /** How long a new connection may take to say hello. */
+  helloTimeoutMs?: number;
+}
+
+/** Compares two secrets in constant time (hashing first so lengths do not leak). */
+export function secretsEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** A live, authenticated Shepherd agent connection. */
+export class AgentConnection implements ConnectedWorker {
+  readonly protocol = 'shepherd' as const;
+  readonly capabilities: WorkerCapabilities = { resumableOutput: true };
+  /** Last time anything arrived, for the heartbeat sweep. */
+  lastHeard: number;
+  #closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly info: WorkerInfo,
+    readonly remote: string,
+    private readonly socket: WebSocket,
+    now: number,
+  ) {
+    this.lastHeard = now;
+  }
+
+  #send(message: MasterMessage): void {
+    if (this.#closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(encodeControl(message));
+  }
+
+  startStep(stepId: number, buildId: number, command: StepCommand): void {
+    this.#send({ type: 'start_step', step_id: stepId, build_id: buildId, command });
+  }
+
+  ack(stepId: number, seq: number): void {
+    this.#send({ type: 'ack', step_id: stepId, seq });
+  }
+
+  release(stepId: number): void {
+    this.#send({ type: 'release', step_id: stepId });
+  }
+
+  cancel(stepId: number, reason: string): void {
+    this.#send({ type: 'cancel', step_id: stepId, reason });
+  }
+
+  /** Sends a heartbeat so idle connections stay open through proxies. */
+  heartbeat(now: number): void {
+    this.#send({ type: 'heartbeat', t: now });
+  }
+
+  close(reason: string, code: number = CLOSE.normal): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.socket.close(code, reason.slice(0, 120));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
+
+/**
+ * Takes a freshly upgraded worker WebSocket through hello and authentication,
+ * then routes its frames to the session handler. Resolves once the socket
+ * closes.
+ */
+export function acceptAgentSocket(
+  socket: WebSocket,
+  remote: string,
+  deps: AgentConnectionDeps,
+  register: (connection: AgentConnection) => void,
+): void {
+  const { logger, clock } = deps;
+  let connection: AgentConnection | undefined;
+  let attaching: Promise<void> | undefined;
+  let ended = false;
+
+  const helloTimer: TimerHandle = clock.setTimeout(() => {
+    if (!connection && !ended) fail(new ProtocolError('no hello within the time allowed'));
+  }, deps.helloTimeoutMs ?? 10_000);
+
+  function fail(error: Error): void {
+    logger.warn({ worker: connection?.name, remote, reason: error.message }, 'closing worker connection: malformed frame');
+    if (connection) connection.close(error.message, CLOSE.protocol);
+    else socket.close(CLOSE.protocol, error.message.slice(0, 120));
+  }
+
+  function refuse(hello: Hello, code: 'SHEPHERD_E_WORKER_AUTH' | 'SHEPHERD_E_WORKER_PROTOCOL', message: string): void {
+    logger.warn({ worker: hello.name, remote, code }, `refused worker connection: ${message}`);
+    deps.events.emit('worker:refused', { name: hello.name, code, reason: message, remote });
+    socket.send(encodeControl({ type: 'refused', code, message }));
+    socket.close(code === 'SHEPHERD_E_WORKER_AUTH' ? CLOSE.auth : CLOSE.protocol, code);
+  }
+
+  async function onHello(hello: Hello): Promise<void> {
+    helloTimer.cancel();
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      refuse(hello, 'SHEPHERD_E_WORKER_PROTOCOL', `protocol version ${hello.protocol} is not supported (this master speaks ${PROTOCOL_VERSION}); upgrade the agent`);
+      return;
+    }
+    const expected = deps.secrets.get(hello.name);
+    // Compare against a dummy for unknown names so both refusals take the same time.
+    const ok = secretsEqual(hello.secret, expected ?? '\0unknown') && expected !== undefined;
+    if (!ok) {
+      refuse(hello, 'SHEPHERD_E_WORKER_AUTH', expected === undefined
+        ? `no worker named "${hello.name}" is configured on this master`
+        : `wrong secret for worker "${hello.name}"`);
+      return;
+    }
+    const conn = new AgentConnection(hello.name, hello.info, remote, socket, clock.now());
+    connection = conn;
+    register(conn);
+    const resume = await deps.handler.attach(conn, hello.held);
+    if (conn.closed) return;
+    socket.send(encodeControl({
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      heartbeat_ms: deps.heartbeatMs,
+      resume: resume.map((r) => ({ step_id: r.stepId, acked_seq: r.ackedSeq })),
+    }));
+    logger.info({ worker: conn.name, remote, held: hello.held.length, resumed: resume.length }, 'worker connected');
+  }
+
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    if (ended) return;
+    try {
+      if (connection) connection.lastHeard = clock.now();
+      if (isBinary) {
+        if (!connection) throw new ProtocolError('output before hello');
+        const { header, data: bytes } = decodeOutput(data);
+        deps.handler.output(connection, header.step_id, header.seq, bytes);
+        return;
+      }
+      const message = decodeWorkerMessage(data.toString('utf8'));
+      switch (message.type) {
+        case 'hello':
+          if (connection || attaching) throw new ProtocolError('second hello on one connection');
+          attaching = onHello(message).catch((error: unknown) => {
+            logger.error({ err: error, worker: message.name }, 'attaching worker failed');
+            socket.close(CLOSE.protocol, 'internal error while attaching');
+          });
+          return;
+        case 'step_finished':
+          if (!connection) throw new ProtocolError('step_finished before hello');
+          deps.handler.stepFinished(connection, message.step_id, message.last_seq, message.outcome);
+          return;
+        case 'heartbeat':
+          return;
+      }
+    } catch (error) {
+      if (error instanceof ProtocolError) fail(error);
+      else {
+        logger.error({ err: error, worker: connection?.name }, 'error handling worker frame');
+        fail(new ProtocolError('internal error handling frame'));
+      }
+    }
+  });
+
+  socket.on('error', (error: Error) => {
+    // ws reports oversized frames (1009) and framing errors here, then closes.
+    logger.warn({ worker: connection?.name, remote, reason: error.message }, 'worker connection error');
+  });
+
+  socket.on('close', (code: number, reason: Buffer) => {
+    ended = true;
+    helloTimer.cancel();
+    if (!connection) return;
+    const why = reason.length ? `${code} ${reason.toString()}` : String(code);
+    void (attaching ?? Promise.resolve()).then(() => deps.handler.detach(connection!, why));
+  });
+}
