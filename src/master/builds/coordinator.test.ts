@@ -1,0 +1,297 @@
+/**
+ * The coordinator against a real store (SQLite and PostgreSQL) with a
+ * manual clock: timeouts such as worker_lost_after are tested without
+ * sleeping. The worker side is a `ConnectedWorker` written here (our own
+ * interface); the real agent is exercised end to end in test/.
+ */
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { DATABASES, openTestStore } from '../../../test/helpers/databases.js';
+import type { HeldStep, StepCommand, StepOutcome, WorkerInfo } from '../../protocol/index.js';
+import { ManualClock } from '../clock.js';
+import { parseConfig } from '../config/load.js';
+import { MasterEventBus, type MasterEvents } from '../events.js';
+import type { Store } from '../store/store.js';
+import type { ConnectedWorker } from '../workers/connected-worker.js';
+import { Coordinator } from './coordinator.js';
+
+const info = (): WorkerInfo => ({ os: 'linux', arch: 'x86_64', cpus: 2, hostname: 'h', agent_version: 't', dimensions: {} });
+const ok = (o: Partial<StepOutcome> = {}): StepOutcome => ({ exit_code: 0, signal: null, duration_ms: 5, ended_by: null, spawn_error: null, ...o });
+
+/** A worker connection driven by the test. */
+class TestWorker implements ConnectedWorker {
+  readonly protocol = 'shepherd' as const;
+  readonly capabilities = { resumableOutput: true };
+  readonly info = info();
+  readonly remote = 'test';
+  started: { stepId: number; buildId: number; command: StepCommand }[] = [];
+  acks = new Map<number, number>();
+  released: number[] = [];
+  cancelled: number[] = [];
+  closedWith: string | null = null;
+  constructor(readonly name: string) {}
+  startStep(stepId: number, buildId: number, command: StepCommand) { this.started.push({ stepId, buildId, command }); }
+  ack(stepId: number, seq: number) { this.acks.set(stepId, seq); }
+  release(stepId: number) { this.released.push(stepId); }
+  cancel(stepId: number) { this.cancelled.push(stepId); }
+  close(reason: string) { this.closedWith = reason; }
+}
+
+const CONFIG = `
+master: { worker_lost_after: 5m }
+workers:
+  - { name: w1, secret_env: S1, dimensions: { os: linux } }
+  - { name: w2, secret_env: S2, dimensions: { os: linux } }
+builders:
+  - name: b
+    workers: { os: linux }
+    properties: { flags: --fast }
+    steps:
+      - { name: one, run: "echo \${{ props.flags }} \${{ props.buildnumber }}" }
+      - { name: two, run: [make, test], env: { V: "\${{ props.worker }}" } }
+      - { name: three, run: "true", halt_on_failure: false }
+      - { name: clean, run: "make clean", always_run: true }
+  - name: broken
+    workers: [w1]
+    steps:
+      - { name: bad, run: "echo \${{ props.nope }}" }
+      - { name: after, run: "true", always_run: true }
+  - name: tiny-log
+    workers: [w1]
+    steps:
+      - { name: chatty, run: "yes", max_log_size: 10B }
+`;
+
+describe.each(DATABASES)('coordinator (%s)', (kind) => {
+  let store: Store;
+  let clock: ManualClock;
+  let events: MasterEventBus;
+  let coordinator: Coordinator;
+  const config = parseConfig(parseYaml(CONFIG), 'test.yml', '/tmp');
+
+  function makeCoordinator(): Coordinator {
+    return new Coordinator({ config, store, events, clock, logger: pino({ level: 'silent' }), apiToken: 't' });
+  }
+
+  beforeEach(async () => {
+    store = await openTestStore(kind);
+    clock = new ManualClock();
+    events = new MasterEventBus((_, error) => { throw error; });
+    coordinator = makeCoordinator();
+    await coordinator.recover();
+  });
+  afterEach(async () => {
+    await coordinator.stop();
+    await store.close();
+  });
+
+  const next = <E extends keyof MasterEvents>(event: E, match?: (p: MasterEvents[E]) => boolean) => events.once(event, match);
+
+  async function startedStep(worker: TestWorker, count: number) {
+    while (worker.started.length < count) await next('step:started');
+    return worker.started[count - 1]!;
+  }
+
+  async function finish(worker: TestWorker, stepId: number, outcome = ok(), lastSeq = 0) {
+    const done = next('step:finished', (p) => p.step.id === stepId);
+    coordinator.stepFinished(worker, stepId, lastSeq, outcome);
+    return (await done).step;
+  }
+
+  it('runs the steps in order with interpolated commands, storing output and acking it', async () => {
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    const buildDone = next('build:finished');
+    await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+
+    const one = await startedStep(w1, 1);
+    expect(one.command).toMatchObject({ run: 'echo --fast 1', builder_dir: 'b', workdir: '.', timeout_ms: 1_200_000 });
+    coordinator.output(w1, one.stepId, 1, Buffer.from('--fast 1\n'));
+    coordinator.output(w1, one.stepId, 1, Buffer.from('--fast 1\n')); // a resend: dropped
+    await finish(w1, one.stepId, ok(), 1);
+    expect(w1.acks.get(one.stepId)).toBe(1);
+    expect(w1.released).toContain(one.stepId);
+
+    const two = await startedStep(w1, 2);
+    expect(two.command).toMatchObject({ run: ['make', 'test'], env: { V: 'w1' } });
+    await finish(w1, two.stepId);
+    await finish(w1, (await startedStep(w1, 3)).stepId);
+    await finish(w1, (await startedStep(w1, 4)).stepId);
+
+    const { build } = await buildDone;
+    expect(build.result).toBe('SUCCESS');
+    const chunks: Buffer[] = [];
+    for await (const c of store.readLog(one.stepId)) chunks.push(c);
+    expect(Buffer.concat(chunks).toString()).toBe('--fast 1\n');
+  });
+
+  it('a failing step halts the build; always_run steps still run; the rest are SKIPPED', async () => {
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    const buildDone = next('build:finished');
+    await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+    await finish(w1, (await startedStep(w1, 1)).stepId, ok({ exit_code: 2 }));
+    const clean = await startedStep(w1, 2);
+    expect(clean.command.run).toBe('make clean');
+    await finish(w1, clean.stepId);
+    const { build } = await buildDone;
+    expect(build.result).toBe('FAILURE');
+    const steps = await store.getSteps(build.id);
+    expect(steps.map((s) => [s.name, s.result, s.summary])).toEqual([
+      ['one', 'FAILURE', 'exit code 2'],
+      ['two', 'SKIPPED', 'an earlier step failed'],
+      ['three', 'SKIPPED', 'an earlier step failed'],
+      ['clean', 'SUCCESS', null],
+    ]);
+  });
+
+  it('an unknown property makes the step EXCEPTION with the reason in its log', async () => {
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    const buildDone = next('build:finished');
+    await coordinator.force({ builder: 'broken', properties: {}, reason: 't', submittedBy: null });
+    await finish(w1, (await startedStep(w1, 1)).stepId);
+    const { build } = await buildDone;
+    expect(build.result).toBe('EXCEPTION');
+    const [bad] = await store.getSteps(build.id);
+    expect(bad!.summary).toContain('unknown property "nope"');
+    const chunks: Buffer[] = [];
+    for await (const c of store.readLog(bad!.id)) chunks.push(c);
+    expect(Buffer.concat(chunks).toString()).toContain('[shepherd] step bad: unknown property "nope"');
+  });
+
+  it('a worker away longer than worker_lost_after: the build ends RETRY and runs on another worker', async () => {
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+    const first = await startedStep(w1, 1);
+    coordinator.detach(w1, 'gone');
+
+    clock.advance(5 * 60_000 - 1);
+    expect((await store.getBuild(first.buildId))!.state).toBe('running');
+    const retried = next('build:finished');
+    clock.advance(1);
+    const { build, requeued } = await retried;
+    expect(build.result).toBe('RETRY');
+    expect(requeued).toBe(true);
+    expect((await store.getSteps(build.id))[0]!.summary).toMatch(/worker w1 lost/);
+
+    const w2 = new TestWorker('w2');
+    await coordinator.attach(w2, []);
+    const again = await startedStep(w2, 1);
+    expect(again.buildId).not.toBe(first.buildId);
+    expect((await store.getBuild(again.buildId))!.number).toBe(2);
+
+    // w1 comes back still holding the old step: it is not resumed, so the agent kills it.
+    const w1again = new TestWorker('w1');
+    expect(await coordinator.attach(w1again, [{ step_id: first.stepId, last_seq: 0 }])).toEqual([]);
+  });
+
+  it('a worker back in time holding its step resumes after the last stored output', async () => {
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+    const one = await startedStep(w1, 1);
+    coordinator.output(w1, one.stepId, 1, Buffer.from('a\n'));
+    coordinator.output(w1, one.stepId, 2, Buffer.from('b\n'));
+    coordinator.detach(w1, 'network');
+    clock.advance(60_000);
+
+    const back = new TestWorker('w1');
+    const held: HeldStep[] = [{ step_id: one.stepId, last_seq: 3 }];
+    expect(await coordinator.attach(back, held)).toEqual([{ stepId: one.stepId, ackedSeq: 2 }]);
+    coordinator.output(back, one.stepId, 2, Buffer.from('b\n')); // duplicate, dropped
+    coordinator.output(back, one.stepId, 3, Buffer.from('c\n'));
+    await finish(back, one.stepId, ok(), 3);
+    expect(await coordinator.logLength(one.stepId)).toBe(6);
+    const chunks: Buffer[] = [];
+    for await (const c of store.readLog(one.stepId)) chunks.push(c);
+    expect(Buffer.concat(chunks).toString()).toBe('a\nb\nc\n');
+    expect((await startedStep(back, 1)).stepId).not.toBe(one.stepId);
+  });
+
+  it('a worker back without its step (the agent restarted): RETRY at once', async () => {
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+    const one = await startedStep(w1, 1);
+    coordinator.detach(w1, 'crash');
+    const retried = next('build:finished');
+    await coordinator.attach(new TestWorker('w1'), []);
+    const { build } = await retried;
+    expect(build.id).toBe(one.buildId);
+    expect(build.result).toBe('RETRY');
+  });
+
+  it('cancel kills the running step, runs always_run steps, and ends CANCELLED', async () => {
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    const buildDone = next('build:finished');
+    await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+    const one = await startedStep(w1, 1);
+    await coordinator.cancelBuild(one.buildId, 'no longer needed');
+    expect(w1.cancelled).toEqual([one.stepId]);
+    await finish(w1, one.stepId, ok({ exit_code: null, signal: 'SIGTERM', ended_by: 'cancel' }));
+    const clean = await startedStep(w1, 2);
+    expect(clean.command.run).toBe('make clean');
+    await finish(w1, clean.stepId);
+    const { build } = await buildDone;
+    expect(build.result).toBe('CANCELLED');
+    await expect(coordinator.cancelBuild(build.id, 'again')).rejects.toMatchObject({ code: 'SHEPHERD_E_CONFLICT' });
+    await expect(coordinator.cancelBuild(99_999, 'x')).rejects.toMatchObject({ code: 'SHEPHERD_E_NOT_FOUND' });
+  });
+
+  it('a restarted master resumes a running build without rerunning finished steps', async () => {
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+    await finish(w1, (await startedStep(w1, 1)).stepId);
+    const two = await startedStep(w1, 2);
+    coordinator.output(w1, two.stepId, 1, Buffer.from('x'));
+    await coordinator.stop(); // stands in for the crash: the stored state is all that survives
+
+    const restartedEvents = new MasterEventBus();
+    events = restartedEvents;
+    coordinator = makeCoordinator();
+    await coordinator.recover();
+    const finishedAfterRestart = restartedEvents.once('build:finished');
+    const back = new TestWorker('w1');
+    expect(await coordinator.attach(back, [{ step_id: two.stepId, last_seq: 2 }])).toEqual([{ stepId: two.stepId, ackedSeq: 1 }]);
+    coordinator.output(back, two.stepId, 2, Buffer.from('y'));
+    coordinator.stepFinished(back, two.stepId, 2, ok());
+    for (let i = 0; i < 2; i++) {
+      while (back.started.length < i + 1) await restartedEvents.once('step:started');
+      coordinator.stepFinished(back, back.started[i]!.stepId, 0, ok());
+    }
+    const { build } = await finishedAfterRestart;
+    expect(build.result).toBe('SUCCESS');
+    expect(back.started.map((s) => s.command.run)).toEqual(['true', 'make clean']);
+    const chunks: Buffer[] = [];
+    for await (const c of store.readLog(two.stepId)) chunks.push(c);
+    expect(Buffer.concat(chunks).toString()).toBe('xy');
+  });
+
+  it('truncates a log at its limit behind a visible marker', async () => {
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    await coordinator.force({ builder: 'tiny-log', properties: {}, reason: 't', submittedBy: null });
+    const step = await startedStep(w1, 1);
+    coordinator.output(w1, step.stepId, 1, Buffer.from('y\ny\ny\ny\n'));
+    coordinator.output(w1, step.stepId, 2, Buffer.from('y\ny\ny\ny\n'));
+    coordinator.output(w1, step.stepId, 3, Buffer.from('y\ny\ny\ny\n'));
+    const stored = await finish(w1, step.stepId, ok(), 3);
+    expect(stored.logTruncated).toBe(true);
+    expect(w1.acks.get(step.stepId)).toBe(3);
+    const chunks: Buffer[] = [];
+    for await (const c of store.readLog(step.stepId)) chunks.push(c);
+    expect(Buffer.concat(chunks).toString()).toBe('y\ny\ny\ny\ny\n\n[shepherd] log truncated at 10 bytes: further output was discarded\n');
+  });
+
+  it('refuses to force an unknown builder and cancels queued requests', async () => {
+    await expect(coordinator.force({ builder: 'nope', properties: {}, reason: 't', submittedBy: null })).rejects.toMatchObject({ code: 'SHEPHERD_E_NOT_FOUND' });
+    const request = await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+    expect((await coordinator.cancelRequest(request.id)).result).toBe('CANCELLED');
+    await expect(coordinator.cancelRequest(request.id)).rejects.toMatchObject({ code: 'SHEPHERD_E_CONFLICT' });
+  });
+});

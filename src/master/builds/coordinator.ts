@@ -1,0 +1,587 @@
+/**
+ * The build coordinator: matches queued requests to connected workers, runs
+ * each build's steps in order on its worker, stores their logs, and keeps
+ * every promise of the core across faults:
+ *
+ * - a worker that disconnects keeps its builds for `worker_lost_after`; if it
+ *   comes back holding its running step, the build carries on (output resent
+ *   after the last stored sequence number); if not, the build ends RETRY and
+ *   its request is queued again for another worker;
+ * - after a master restart (even kill -9), running builds are reloaded from
+ *   the store and wait for their workers the same way, so finished steps are
+ *   not run again and the running step's log continues without gaps.
+ *
+ * Decisions (matching, step order, results) are pure functions in
+ * `../scheduling/`; this file is the shell that does the I/O. Each build's
+ * state changes run one at a time on that build's own promise chain.
+ */
+import type { Logger } from 'pino';
+import type { HeldStep, StepOutcome } from '../../protocol/index.js';
+import type { ForceInput, MasterControl, WorkerView } from '../api/control.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { BuilderConfig, Config, WorkerConfig } from '../config/schema.js';
+import { formatDuration } from '../config/units.js';
+import type { Build, BuildRequest, Properties, Result, Step } from '../domain.js';
+import { ShepherdError } from '../errors.js';
+import type { MasterEventBus } from '../events.js';
+import { StepLog } from '../logs/step-log.js';
+import { renderStep } from '../scheduling/interpolate.js';
+import { assignRequests, type WorkerSelector, type WorkerSlot } from '../scheduling/match.js';
+import {
+  buildResult,
+  haltAfter,
+  nextStepIndex,
+  stepResultFromOutcome,
+  type HaltReason,
+} from '../scheduling/step-plan.js';
+import type { Store } from '../store/store.js';
+import type { ConnectedWorker, WorkerSessionHandler } from '../workers/connected-worker.js';
+
+/** What the coordinator needs. */
+export interface CoordinatorDeps {
+  config: Readonly<Config>;
+  store: Store;
+  events: MasterEventBus;
+  clock: Clock;
+  logger: Logger;
+  apiToken: string | null;
+}
+
+/** A build this master is running (or waiting to resume). */
+interface ActiveBuild {
+  build: Build;
+  request: BuildRequest;
+  builder: BuilderConfig;
+  steps: Step[];
+  /** Index of the running step, or of the last one that finished (-1: none yet). */
+  current: number;
+  running: { step: Step; log: StepLog } | null;
+  halt: HaltReason;
+  cancelled: boolean;
+  /** Set when the build cannot proceed until its worker (re)connects. */
+  waitingForWorker: boolean;
+  done: boolean;
+  /** State changes of this build run one after another on this chain. */
+  chain: Promise<void>;
+}
+
+/** A configured worker's live state. */
+interface WorkerState {
+  config: WorkerConfig;
+  connection: ConnectedWorker | null;
+  builds: Set<number>;
+  lostTimer: TimerHandle | null;
+}
+
+/** Runs builds. Implements the worker session handler and the API's control facade. */
+export class Coordinator implements WorkerSessionHandler, MasterControl {
+  readonly config: Readonly<Config>;
+  readonly store: Store;
+  readonly events: MasterEventBus;
+  readonly apiToken: string | null;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #builders: ReadonlyMap<string, BuilderConfig>;
+  readonly #selectors: ReadonlyMap<string, WorkerSelector>;
+  readonly #workers = new Map<string, WorkerState>();
+  readonly #active = new Map<number, ActiveBuild>();
+  /** Running step id → its build. */
+  readonly #stepOwner = new Map<number, ActiveBuild>();
+  #dispatching = false;
+  #dispatchAgain = false;
+  #dispatchScheduled = false;
+  #stopping = false;
+
+  constructor(deps: CoordinatorDeps) {
+    this.config = deps.config;
+    this.store = deps.store;
+    this.events = deps.events;
+    this.apiToken = deps.apiToken;
+    this.#clock = deps.clock;
+    this.#log = deps.logger;
+    this.#builders = new Map(deps.config.builders.map((b) => [b.name, b]));
+    this.#selectors = new Map(deps.config.builders.map((b) => [b.name, b.workers]));
+    for (const worker of deps.config.workers) {
+      this.#workers.set(worker.name, { config: worker, connection: null, builds: new Set(), lostTimer: null });
+    }
+  }
+
+  // ------------------------------------------------------------------ start-up and shutdown
+
+  /** Reloads builds left running by an earlier master process; they wait for their workers. */
+  async recover(): Promise<void> {
+    const now = this.#clock.now();
+    await this.store.resetWorkerConnections(now);
+    const running = await this.store.listBuilds({ state: 'running', limit: 1_000_000 });
+    for (const build of running) {
+      const request = (await this.store.getRequest(build.requestId))!;
+      const builder = this.#builders.get(build.builder);
+      const worker = this.#workers.get(build.worker);
+      const steps = await this.store.getSteps(build.id);
+      const active = this.#track(build, request, builder ?? null, steps);
+      if (!builder || !worker) {
+        const why = !builder ? `builder ${build.builder} is no longer configured` : `worker ${build.worker} is no longer configured`;
+        this.#serial(active, () => this.#giveUp(active, !builder ? 'EXCEPTION' : 'RETRY', why));
+        continue;
+      }
+      const runningStep = steps.find((s) => s.state === 'running');
+      active.current = runningStep ? runningStep.index : lastFinishedIndex(steps);
+      active.halt = replayHalt(builder, steps);
+      if (runningStep) this.#openLog(active, runningStep);
+      active.waitingForWorker = true;
+      worker.builds.add(build.id);
+    }
+    for (const [name, worker] of this.#workers) {
+      if (worker.builds.size > 0) this.#startLostTimer(name, worker);
+    }
+    if (running.length) this.#log.info({ builds: running.length }, 'resuming builds left running; waiting for their workers');
+    this.#scheduleDispatch();
+  }
+
+  /** Stops dispatching and stores buffered output; running builds resume at the next start. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const worker of this.#workers.values()) worker.lostTimer?.cancel();
+    await Promise.all([...this.#active.values()].map((a) => a.chain));
+    await Promise.all([...this.#active.values()].map((a) => a.running?.log.flush()));
+    for (const active of this.#active.values()) active.running?.log.dispose();
+  }
+
+  // ------------------------------------------------------------------ the API facade
+
+  async force(input: ForceInput): Promise<BuildRequest> {
+    const builder = this.#builders.get(input.builder);
+    if (!builder) {
+      throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no builder named "${input.builder}"`, { details: { builder: input.builder } });
+    }
+    const request = await this.store.enqueueRequest({
+      builder: builder.name,
+      priority: input.priority ?? builder.priority,
+      properties: input.properties,
+      reason: input.reason,
+      submittedBy: input.submittedBy,
+      submittedAt: this.#clock.now(),
+    });
+    this.events.emit('build:queued', { request });
+    this.#scheduleDispatch();
+    return request;
+  }
+
+  async cancelBuild(buildId: number, reason: string): Promise<void> {
+    const active = this.#active.get(buildId);
+    if (!active || active.done) {
+      const build = await this.store.getBuild(buildId);
+      if (!build) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no build with id ${buildId}`);
+      throw new ShepherdError('SHEPHERD_E_CONFLICT', `build ${buildId} already finished (${build.result})`);
+    }
+    await this.#serial(active, async () => {
+      if (active.cancelled || active.done) return;
+      active.cancelled = true;
+      active.halt = 'cancelled';
+      this.#log.info({ build: buildId, reason }, 'cancelling build');
+      const connection = this.#connectionOf(active);
+      if (active.running) {
+        if (connection) {
+          connection.cancel(active.running.step.id, reason);
+          return; // the step's end arrives as CANCELLED and the build goes on to its always_run steps
+        }
+        await this.#finishRunningStep(active, 'CANCELLED', `cancelled while the worker was disconnected: ${reason}`);
+      }
+      if (!connection) await this.#finishBuild(active, 'CANCELLED', reason, false);
+      else await this.#advance(active);
+    });
+  }
+
+  async cancelRequest(requestId: number): Promise<BuildRequest> {
+    const request = await this.store.cancelQueuedRequest(requestId, this.#clock.now());
+    if (!request) {
+      const existing = await this.store.getRequest(requestId);
+      if (!existing) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no build request with id ${requestId}`);
+      throw new ShepherdError('SHEPHERD_E_CONFLICT', `request ${requestId} is ${existing.state}, not queued; cancel its build instead`);
+    }
+    this.events.emit('request:cancelled', { request });
+    return request;
+  }
+
+  async workers(): Promise<WorkerView[]> {
+    const rows = new Map((await this.store.listWorkers()).map((r) => [r.name, r]));
+    return [...this.#workers.entries()].map(([name, state]) => {
+      const row = rows.get(name);
+      const connection = state.connection;
+      return {
+        name,
+        dimensions: this.#dimensionsOf(state),
+        maxBuilds: state.config.max_builds,
+        state: connection ? (state.builds.size > 0 ? 'building' : 'idle') : 'offline',
+        connected: connection !== null,
+        builds: [...state.builds],
+        info: connection ? { ...connection.info } : (row?.info ?? null),
+        protocol: connection?.protocol ?? null,
+        connectedAt: connection ? (row?.connectedAt ?? null) : null,
+        lastSeen: connection ? this.#clock.now() : (row?.lastSeen ?? null),
+      } satisfies WorkerView;
+    });
+  }
+
+  async logLength(stepId: number): Promise<number> {
+    const live = this.#stepOwner.get(stepId)?.running;
+    if (live && live.step.id === stepId) return live.log.length;
+    const step = await this.store.getStep(stepId);
+    if (!step) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no step with id ${stepId}`);
+    return step.logBytes;
+  }
+
+  readLog(stepId: number, start: number, end?: number): AsyncIterable<Buffer> {
+    const live = this.#stepOwner.get(stepId)?.running;
+    if (live && live.step.id === stepId) return live.log.read(start, end);
+    return this.store.readLog(stepId, start, end);
+  }
+
+  // ------------------------------------------------------------------ the worker session handler
+
+  async attach(connection: ConnectedWorker, held: HeldStep[]): Promise<{ stepId: number; ackedSeq: number }[]> {
+    const state = this.#workers.get(connection.name);
+    if (!state) throw new Error(`worker ${connection.name} authenticated but is not configured`);
+    const previous = state.connection;
+    state.connection = connection;
+    state.lostTimer?.cancel();
+    state.lostTimer = null;
+    if (previous && previous !== connection) previous.close('replaced by a newer connection from the same worker');
+    const now = this.#clock.now();
+    await this.store.recordWorkerConnected(connection.name, { ...connection.info, protocol: connection.protocol, remote: connection.remote }, now);
+    this.events.emit('worker:connected', { worker: connection.name, info: { ...connection.info } });
+
+    const heldIds = new Set(held.map((h) => h.step_id));
+    const resume: { stepId: number; ackedSeq: number }[] = [];
+    for (const h of held) {
+      const active = this.#stepOwner.get(h.step_id);
+      if (!active || active.done || active.build.worker !== connection.name || active.running?.step.id !== h.step_id) continue;
+      await active.running.log.flush();
+      resume.push({ stepId: h.step_id, ackedSeq: active.running.log.storedSeq });
+    }
+    for (const buildId of state.builds) {
+      const active = this.#active.get(buildId);
+      if (!active || active.done) continue;
+      const wasWaiting = active.waitingForWorker;
+      active.waitingForWorker = false;
+      if (active.running && !heldIds.has(active.running.step.id)) {
+        // The agent no longer has the step (it restarted): the step's process is gone.
+        void this.#serial(active, () => this.#giveUp(active, 'RETRY', `worker ${connection.name} reconnected without step ${active.running?.step.name}: it was lost`));
+      } else if (!active.running && wasWaiting) {
+        void this.#serial(active, () => this.#advance(active));
+      }
+    }
+    this.#scheduleDispatch();
+    return resume;
+  }
+
+  output(connection: ConnectedWorker, stepId: number, seq: number, data: Buffer): void {
+    const active = this.#stepOwner.get(stepId);
+    if (!active || active.build.worker !== connection.name || active.running?.step.id !== stepId) return;
+    active.running.log.append(seq, data);
+  }
+
+  stepFinished(connection: ConnectedWorker, stepId: number, lastSeq: number, outcome: StepOutcome): void {
+    const active = this.#stepOwner.get(stepId);
+    if (!active || active.build.worker !== connection.name || active.running?.step.id !== stepId) {
+      // Already recorded (a resend after a reconnect) or given up on: let the worker forget it.
+      connection.release(stepId);
+      return;
+    }
+    void this.#serial(active, async () => {
+      const running = active.running;
+      if (!running || running.step.id !== stepId) return;
+      if (running.log.receivedSeq < lastSeq) {
+        this.#log.warn({ step: stepId, received: running.log.receivedSeq, lastSeq }, 'step finished before all its output arrived');
+        running.log.note(`\n[shepherd] output chunks ${running.log.receivedSeq + 1}..${lastSeq} never arrived\n`);
+      }
+      const stepConfig = active.builder.steps[running.step.index]!;
+      const { result, summary } = stepResultFromOutcome(outcome, {
+        timeoutMs: stepConfig.timeout,
+        maxTimeMs: stepConfig.max_time ?? 0,
+      });
+      await this.#finishRunningStep(active, result, summary, outcome);
+      connection.release(stepId);
+      await this.#advance(active);
+    });
+  }
+
+  detach(connection: ConnectedWorker, reason: string): void {
+    const state = this.#workers.get(connection.name);
+    if (!state || state.connection !== connection) return; // replaced by a newer connection
+    state.connection = null;
+    if (this.#stopping) return;
+    this.#log.info({ worker: connection.name, reason, builds: state.builds.size }, 'worker disconnected');
+    void this.store.recordWorkerDisconnected(connection.name, this.#clock.now()).catch((error: unknown) =>
+      this.#log.error({ err: error }, 'recording worker disconnect failed'),
+    );
+    this.events.emit('worker:disconnected', { worker: connection.name, reason });
+    if (state.builds.size > 0) this.#startLostTimer(connection.name, state);
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled || this.#stopping) return;
+    this.#dispatchScheduled = true;
+    setImmediate(() => {
+      this.#dispatchScheduled = false;
+      void this.#dispatch();
+    });
+  }
+
+  async #dispatch(): Promise<void> {
+    if (this.#dispatching) {
+      this.#dispatchAgain = true;
+      return;
+    }
+    this.#dispatching = true;
+    try {
+      do {
+        this.#dispatchAgain = false;
+        const slots: WorkerSlot[] = [];
+        for (const [name, state] of this.#workers) {
+          if (state.connection && state.builds.size < state.config.max_builds) {
+            slots.push({ name, dimensions: this.#dimensionsOf(state), maxBuilds: state.config.max_builds, running: state.builds.size });
+          }
+        }
+        if (slots.length === 0 || this.#stopping) break;
+        const queued = await this.store.listQueuedRequests();
+        const byId = new Map(queued.map((r) => [r.id, r]));
+        for (const { requestId, worker } of assignRequests(queued, this.#selectors, slots)) {
+          await this.#startBuild(byId.get(requestId)!, worker);
+        }
+      } while (this.#dispatchAgain);
+    } catch (error) {
+      this.#log.error({ err: error }, 'dispatch failed');
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  async #startBuild(request: BuildRequest, workerName: string): Promise<void> {
+    const builder = this.#builders.get(request.builder)!;
+    const worker = this.#workers.get(workerName)!;
+    if (!worker.connection) return;
+    const properties: Properties = {
+      revision: '',
+      branch: '',
+      ...builder.properties,
+      ...request.properties,
+      builder: builder.name,
+      worker: workerName,
+    };
+    const started = await this.store.startBuild({
+      requestId: request.id,
+      builder: builder.name,
+      worker: workerName,
+      properties,
+      steps: builder.steps.map((s) => s.name),
+      startedAt: this.#clock.now(),
+    });
+    if (!started) return; // cancelled, or taken by another master
+    const active = this.#track(started.build, started.request, builder, started.steps);
+    worker.builds.add(started.build.id);
+    this.#log.info({ build: started.build.id, builder: builder.name, number: started.build.number, worker: workerName }, 'build started');
+    this.events.emit('build:started', { build: started.build, request: started.request });
+    void this.#serial(active, () => this.#advance(active));
+  }
+
+  // ------------------------------------------------------------------ running steps
+
+  /** Starts the next step, or finishes the build when none is left. */
+  async #advance(active: ActiveBuild): Promise<void> {
+    if (active.done) return;
+    const next = nextStepIndex(active.builder.steps, active.current, active.halt);
+    const end = next ?? active.steps.length;
+    for (let i = active.current + 1; i < end; i++) {
+      if (active.steps[i]!.state === 'pending') await this.#skipStep(active, i);
+    }
+    if (next === null) {
+      await this.#finishBuild(active, buildResult(active.steps.map((s) => s.result), active.cancelled), null, false);
+      return;
+    }
+    const connection = this.#connectionOf(active);
+    if (!connection) {
+      // Between steps with the worker away: carry on when it reconnects (or give up when it is lost).
+      active.current = next - 1;
+      active.waitingForWorker = true;
+      return;
+    }
+    active.current = next;
+    const stepConfig = active.builder.steps[next]!;
+    const step = active.steps[next]!;
+    let rendered;
+    try {
+      rendered = renderStep(stepConfig, active.build.properties);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      active.steps[next] = await this.store.markStepStarted(step.id, { command: stepConfig.run, workdir: stepConfig.workdir, startedAt: this.#clock.now() });
+      const log = this.#openLog(active, active.steps[next]!);
+      log.note(`[shepherd] ${message}\n`);
+      await this.#finishRunningStep(active, 'EXCEPTION', message);
+      await this.#advance(active);
+      return;
+    }
+    const startedAt = this.#clock.now();
+    active.steps[next] = await this.store.markStepStarted(step.id, { command: rendered.run, workdir: rendered.workdir, startedAt });
+    this.#openLog(active, active.steps[next]!);
+    this.events.emit('step:started', { build: active.build, step: active.steps[next]! });
+    connection.startStep(step.id, active.build.id, {
+      run: rendered.run,
+      env: rendered.env,
+      workdir: rendered.workdir,
+      builder_dir: active.builder.name,
+      timeout_ms: stepConfig.timeout,
+      max_time_ms: stepConfig.max_time ?? 0,
+    });
+  }
+
+  #openLog(active: ActiveBuild, step: Step): StepLog {
+    const limit = active.builder.steps[step.index]?.max_log_size ?? this.config.master.max_log_size;
+    const log = new StepLog(step.id, active.build.id, { bytes: step.logBytes, seq: step.logSeq, truncated: step.logTruncated }, limit, {
+      store: this.store,
+      events: this.events,
+      clock: this.#clock,
+      logger: this.#log,
+      onStored: (seq) => this.#connectionOf(active)?.ack(step.id, seq),
+    });
+    active.running = { step, log };
+    this.#stepOwner.set(step.id, active);
+    return log;
+  }
+
+  /** Records the running step's end (after storing all its output). */
+  async #finishRunningStep(active: ActiveBuild, result: Result, summary: string | null, outcome?: StepOutcome): Promise<void> {
+    const running = active.running!;
+    await running.log.flush();
+    running.log.dispose();
+    const finishedAt = this.#clock.now();
+    const step = await this.store.finishStep(running.step.id, {
+      result,
+      exitCode: outcome?.exit_code ?? null,
+      signal: outcome?.signal ?? null,
+      summary,
+      finishedAt,
+    });
+    active.steps[step.index] = step;
+    active.running = null;
+    this.#stepOwner.delete(step.id);
+    active.halt = haltAfter(active.builder.steps[step.index]!, result, active.halt);
+    this.events.emit('step:finished', { build: active.build, step, durationMs: outcome?.duration_ms ?? finishedAt - (step.startedAt ?? finishedAt) });
+  }
+
+  async #skipStep(active: ActiveBuild, index: number): Promise<void> {
+    const step = await this.store.finishStep(active.steps[index]!.id, {
+      result: 'SKIPPED',
+      exitCode: null,
+      signal: null,
+      summary: active.cancelled ? 'build cancelled' : 'an earlier step failed',
+      finishedAt: this.#clock.now(),
+    });
+    active.steps[index] = step;
+  }
+
+  /** Ends a build that cannot go on (worker lost, builder gone): running step and pending steps included. */
+  async #giveUp(active: ActiveBuild, result: 'RETRY' | 'EXCEPTION', why: string): Promise<void> {
+    if (active.done) return;
+    this.#log.warn({ build: active.build.id, why }, `build ends ${result}`);
+    if (active.running) {
+      active.running.log.note(`\n[shepherd] ${why}\n`);
+      await this.#finishRunningStep(active, result, why);
+    }
+    for (let i = 0; i < active.steps.length; i++) {
+      if (active.steps[i]!.state === 'pending') await this.#skipStep(active, i);
+    }
+    await this.#finishBuild(active, result, why, result === 'RETRY');
+  }
+
+  async #finishBuild(active: ActiveBuild, result: Result, summary: string | null, requeue: boolean): Promise<void> {
+    if (active.done) return;
+    active.done = true;
+    const { build, request } = await this.store.finishBuild(active.build.id, {
+      result,
+      summary,
+      finishedAt: this.#clock.now(),
+      requeue,
+    });
+    active.build = build;
+    this.#active.delete(build.id);
+    this.#workers.get(build.worker)?.builds.delete(build.id);
+    this.#log.info({ build: build.id, builder: build.builder, number: build.number, result, requeued: requeue }, 'build finished');
+    this.events.emit('build:finished', { build, request, requeued: requeue });
+    if (requeue) this.events.emit('build:queued', { request });
+    this.#scheduleDispatch();
+  }
+
+  // ------------------------------------------------------------------ lost workers
+
+  #startLostTimer(name: string, state: WorkerState): void {
+    state.lostTimer?.cancel();
+    const after = this.config.master.worker_lost_after;
+    state.lostTimer = this.#clock.setTimeout(() => {
+      state.lostTimer = null;
+      if (state.connection || this.#stopping) return;
+      const builds = [...state.builds];
+      this.#log.warn({ worker: name, builds }, `worker did not come back within ${formatDuration(after)}: its builds end RETRY`);
+      this.events.emit('worker:lost', { worker: name, builds });
+      for (const id of builds) {
+        const active = this.#active.get(id);
+        if (active) void this.#serial(active, () => this.#giveUp(active, 'RETRY', `worker ${name} lost: not back within ${formatDuration(after)}`));
+      }
+    }, after);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  #track(build: Build, request: BuildRequest, builder: BuilderConfig | null, steps: Step[]): ActiveBuild {
+    const active: ActiveBuild = {
+      build,
+      request,
+      // A build whose builder left the config is only ever given up on; an empty recipe suffices.
+      builder: builder ?? { name: build.builder, workers: [], properties: {}, tags: [], priority: 0, steps: [] },
+      steps,
+      current: -1,
+      running: null,
+      halt: null,
+      cancelled: false,
+      waitingForWorker: false,
+      done: false,
+      chain: Promise.resolve(),
+    };
+    this.#active.set(build.id, active);
+    return active;
+  }
+
+  /** Runs `fn` after every earlier state change of the same build. */
+  #serial(active: ActiveBuild, fn: () => Promise<void>): Promise<void> {
+    const run = active.chain.then(fn).catch((error: unknown) => {
+      this.#log.error({ err: error, build: active.build.id }, 'build state change failed');
+    });
+    active.chain = run;
+    return run;
+  }
+
+  #connectionOf(active: ActiveBuild): ConnectedWorker | null {
+    return this.#workers.get(active.build.worker)?.connection ?? null;
+  }
+
+  #dimensionsOf(state: WorkerState): Record<string, string> {
+    return { ...(state.connection?.info.dimensions ?? {}), ...state.config.dimensions };
+  }
+}
+
+function lastFinishedIndex(steps: readonly Step[]): number {
+  let last = -1;
+  for (const step of steps) if (step.state === 'finished') last = step.index;
+  return last;
+}
+
+/** Recomputes the halt in force from the results of the steps already finished. */
+function replayHalt(builder: BuilderConfig, steps: readonly Step[]): HaltReason {
+  let halt: HaltReason = null;
+  for (const step of steps) {
+    if (step.state === 'finished' && step.result && builder.steps[step.index]) halt = haltAfter(builder.steps[step.index]!, step.result, halt);
+  }
+  return halt;
+}

@@ -1,0 +1,120 @@
+/**
+ * Starting and stopping a master: config → secrets → store → coordinator →
+ * HTTP server (REST, worker WebSocket, metrics). Anything wrong with the
+ * configuration is refused before anything starts.
+ */
+import { mkdirSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { WebSocket } from 'ws';
+import { createHttpServer } from './api/server.js';
+import { Coordinator } from './builds/coordinator.js';
+import { systemClock, type Clock } from './clock.js';
+import { loadConfig, readSecrets, type Secrets } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { MasterEventBus } from './events.js';
+import { createMetrics } from './metrics.js';
+import { openStore } from './store/open-store.js';
+import { CLOSE, acceptAgentSocket, type AgentConnection } from './workers/agent-connection.js';
+
+/** How to start a master: from a config file, or from an already validated config (tests, the demo). */
+export type MasterOptions = (
+  | { configPath: string; config?: undefined; secrets?: undefined }
+  | { config: Readonly<Config>; secrets: Secrets; configPath?: undefined }
+) & {
+  logLevel?: string;
+  logger?: Logger;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+};
+
+/** A running master. */
+export interface RunningMaster {
+  /** The HTTP base address, e.g. http://127.0.0.1:8010. */
+  url: string;
+  /** The worker WebSocket base address, e.g. ws://127.0.0.1:8010. */
+  workerUrl: string;
+  events: MasterEventBus;
+  coordinator: Coordinator;
+  close(): Promise<void>;
+}
+
+function splitListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
+}
+
+/** Starts a master and resolves once it listens. */
+export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
+  const config = options.config ?? loadConfig(options.configPath!);
+  const secrets = options.secrets ?? readSecrets(config, options.env ?? process.env);
+  const logger = options.logger ?? pino({ level: options.logLevel ?? 'info' }, pino.destination(2));
+  const clock = options.clock ?? systemClock;
+  if (!secrets.apiToken) {
+    logger.warn(`no API token: write calls are refused until ${config.master.api_token_env ?? 'master.api_token_env'} is set`);
+  }
+  mkdirSync(config.master.data_dir, { recursive: true });
+
+  const events = new MasterEventBus((event, error) => logger.error({ err: error, event }, 'event listener failed'));
+  const store = await openStore(config.master.database);
+  const coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: secrets.apiToken });
+  const registry = new Registry();
+  createMetrics(events, registry);
+
+  const connections = new Set<AgentConnection>();
+  const heartbeatMs = config.master.heartbeat_interval;
+  const onWorkerSocket = (socket: WebSocket, remote: string) =>
+    acceptAgentSocket(socket, remote, { secrets: secrets.workers, handler: coordinator, events, clock, logger, heartbeatMs }, (connection) => {
+      connections.add(connection);
+      socket.once('close', () => connections.delete(connection));
+    });
+
+  const app = await createHttpServer(coordinator, {
+    logger,
+    registry,
+    onWorkerSocket: (socket, request) => onWorkerSocket(socket, request.ip),
+  });
+
+  // One sweep for all connections: heartbeats out, silent connections closed.
+  const sweep = setInterval(() => {
+    const now = clock.now();
+    for (const connection of connections) {
+      if (now - connection.lastHeard > 3 * heartbeatMs) connection.close('no heartbeat for three intervals', CLOSE.heartbeat);
+      else connection.heartbeat(now);
+    }
+  }, heartbeatMs);
+  sweep.unref();
+
+  await coordinator.recover();
+  const { host, port } = splitListen(config.master.listen);
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${hostPart}:${actualPort}`;
+  logger.info({ url, database: config.master.database.replace(/:\/\/[^@]*@/, '://***@') }, 'master listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    workerUrl: url.replace(/^http/, 'ws'),
+    events,
+    coordinator,
+    close() {
+      closing ??= (async () => {
+        clearInterval(sweep);
+        await coordinator.stop();
+        for (const connection of connections) connection.close('master shutting down', CLOSE.shutdown);
+        await app.close();
+        await store.close();
+        logger.flush?.();
+      })();
+      return closing;
+    },
+  };
+}
