@@ -48,7 +48,8 @@ export function loadConfig(file: string): Readonly<Config> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ShepherdError('SHEPHERD_E_CONFIG', `${file}: cannot read: ${(cause as Error).message}`, { cause });
+    const problem = `${file}: cannot read: ${(cause as Error).message}`;
+    throw new ShepherdError('SHEPHERD_E_CONFIG', problem, { cause, details: { problems: [problem] } });
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
