@@ -1,0 +1,126 @@
+/**
+ * The Store over Kysely: the same queries for SQLite and PostgreSQL, one
+ * module per concept (requests, builds, steps, logs, workers). This class
+ * only binds them to a database; `openStore` builds it.
+ */
+import type { Kysely } from 'kysely';
+import type { Build, BuildRequest, Millis, Result, Step } from '../domain.js';
+import * as builds from './builds.js';
+import { KeyedSerializer } from './keyed-serializer.js';
+import * as logs from './logs.js';
+import type { Dialect } from './migrations.js';
+import * as requests from './requests.js';
+import * as steps from './steps.js';
+import type { BuildQuery, NewBuild, NewRequest, Store, WorkerRow } from './store.js';
+import type { Tables } from './tables.js';
+import * as workers from './workers.js';
+
+/** A Store on an open, migrated Kysely database; it owns the database and closes it. */
+export class KyselyStore implements Store {
+  readonly dialect: Dialect;
+  readonly #db: Kysely<Tables>;
+  #closing: Promise<void> | undefined;
+  /** One build start at a time per builder, so numbering does not race within this process. */
+  readonly #startsByBuilder = new KeyedSerializer();
+
+  constructor(db: Kysely<Tables>, dialect: Dialect) {
+    this.#db = db;
+    this.dialect = dialect;
+  }
+
+  enqueueRequest(request: NewRequest): Promise<BuildRequest> {
+    return requests.enqueueRequest(this.#db, request);
+  }
+
+  listQueuedRequests(): Promise<BuildRequest[]> {
+    return requests.listQueuedRequests(this.#db);
+  }
+
+  getRequest(id: number): Promise<BuildRequest | undefined> {
+    return requests.getRequest(this.#db, id);
+  }
+
+  cancelQueuedRequest(id: number, at: Millis): Promise<BuildRequest | undefined> {
+    return requests.cancelQueuedRequest(this.#db, id, at);
+  }
+
+  startBuild(input: NewBuild): Promise<{ build: Build; steps: Step[]; request: BuildRequest } | undefined> {
+    return this.#startsByBuilder.run(input.builder, () => builds.startBuild(this.#db, input));
+  }
+
+  finishBuild(
+    buildId: number,
+    end: { result: Result; summary: string | null; finishedAt: Millis; requeue: boolean },
+  ): Promise<{ build: Build; request: BuildRequest }> {
+    return builds.finishBuild(this.#db, buildId, end);
+  }
+
+  getBuild(id: number): Promise<Build | undefined> {
+    return builds.getBuild(this.#db, id);
+  }
+
+  getBuildByNumber(builder: string, number: number): Promise<Build | undefined> {
+    return builds.getBuildByNumber(this.#db, builder, number);
+  }
+
+  listBuilds(query: BuildQuery): Promise<Build[]> {
+    return builds.listBuilds(this.#db, query);
+  }
+
+  lastBuildPerBuilder(): Promise<Build[]> {
+    return builds.lastBuildPerBuilder(this.#db);
+  }
+
+  getSteps(buildId: number): Promise<Step[]> {
+    return steps.getSteps(this.#db, buildId);
+  }
+
+  getStep(id: number): Promise<Step | undefined> {
+    return steps.getStep(this.#db, id);
+  }
+
+  markStepStarted(stepId: number, start: { command: string[] | string; workdir: string; startedAt: Millis }): Promise<Step> {
+    return steps.markStepStarted(this.#db, stepId, start);
+  }
+
+  finishStep(
+    stepId: number,
+    end: { result: Result; exitCode: number | null; signal: string | null; summary: string | null; finishedAt: Millis },
+  ): Promise<Step> {
+    return steps.finishStep(this.#db, stepId, end);
+  }
+
+  appendLog(stepId: number, data: Buffer, lastSeq: number, truncated?: boolean): Promise<void> {
+    return logs.appendLog(this.#db, stepId, data, lastSeq, truncated);
+  }
+
+  setLogSeq(stepId: number, lastSeq: number): Promise<void> {
+    return logs.setLogSeq(this.#db, stepId, lastSeq);
+  }
+
+  readLog(stepId: number, start?: number, end?: number): AsyncIterable<Buffer> {
+    return logs.readLog(this.#db, stepId, start, end);
+  }
+
+  recordWorkerConnected(name: string, info: Record<string, unknown>, at: Millis): Promise<void> {
+    return workers.recordWorkerConnected(this.#db, name, info, at);
+  }
+
+  recordWorkerDisconnected(name: string, at: Millis): Promise<void> {
+    return workers.recordWorkerDisconnected(this.#db, name, at);
+  }
+
+  resetWorkerConnections(at: Millis): Promise<void> {
+    return workers.resetWorkerConnections(this.#db, at);
+  }
+
+  listWorkers(): Promise<WorkerRow[]> {
+    return workers.listWorkers(this.#db);
+  }
+
+  /** Closes the database (the SQLite handle or the PostgreSQL pool); calling it again is harmless. */
+  close(): Promise<void> {
+    this.#closing ??= this.#db.destroy();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Rows to domain objects: the one place per type where snake_case columns,
+ * JSON text and 0/1 booleans become the camelCase types of `domain.ts`.
+ */
+import type { Selectable } from 'kysely';
+import type { Build, BuildRequest, Properties, Result, Step } from '../domain.js';
+import type { WorkerRow } from './store.js';
+import type { BuildRequestsTable, BuildsTable, StepsTable, WorkersTable } from './tables.js';
+
+/** A `build_requests` row as selected. */
+export type RequestRow = Selectable<BuildRequestsTable>;
+/** A `builds` row as selected. */
+export type BuildRow = Selectable<BuildsTable>;
+/** A `steps` row as selected. */
+export type StepRow = Selectable<StepsTable>;
+/** A `workers` row as selected. */
+export type WorkerTableRow = Selectable<WorkersTable>;
+
+/** A build request row as the domain sees it. */
+export function toRequest(row: RequestRow): BuildRequest {
+  return {
+    id: row.id,
+    builder: row.builder,
+    priority: row.priority,
+    properties: JSON.parse(row.properties) as Properties,
+    reason: row.reason,
+    submittedBy: row.submitted_by,
+    submittedAt: row.submitted_at,
+    state: row.state,
+    buildId: row.build_id,
+    result: row.result as Result | null,
+  };
+}
+
+/** A build row as the domain sees it. */
+export function toBuild(row: BuildRow): Build {
+  return {
+    id: row.id,
+    requestId: row.request_id,
+    builder: row.builder,
+    number: row.number,
+    worker: row.worker,
+    state: row.state,
+    result: row.result as Result | null,
+    properties: JSON.parse(row.properties) as Properties,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    summary: row.summary,
+  };
+}
+
+/** A step row as the domain sees it. */
+export function toStep(row: StepRow): Step {
+  return {
+    id: row.id,
+    buildId: row.build_id,
+    index: row.idx,
+    name: row.name,
+    state: row.state,
+    result: row.result as Result | null,
+    command: row.command === null ? null : (JSON.parse(row.command) as string[] | string),
+    workdir: row.workdir,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    exitCode: row.exit_code,
+    signal: row.signal,
+    summary: row.summary,
+    logBytes: row.log_bytes,
+    logSeq: row.log_seq,
+    logTruncated: row.log_truncated === 1,
+  };
+}
+
+/** A worker row as the store reports it. */
+export function toWorker(row: WorkerTableRow): WorkerRow {
+  return {
+    name: row.name,
+    info: row.info === null ? null : (JSON.parse(row.info) as Record<string, unknown>),
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    connectedAt: row.connected_at,
+  };
+}

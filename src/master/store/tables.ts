@@ -1,0 +1,97 @@
+/**
+ * The database schema as Kysely sees it: one interface per table, columns in
+ * snake_case exactly as migration `001_core` creates them. Both databases
+ * return the same JS types: ids, counters and epoch-millisecond times are
+ * numbers (PostgreSQL's int8 is parsed as a number when the pool is opened),
+ * JSON is text, booleans are 0/1 integers and log bytes are Buffers.
+ * Rows become domain objects in one place per type (`rows.ts`).
+ */
+import type { ColumnType, Generated, Kysely } from 'kysely';
+
+/** A JSON document stored as text (properties, info, command). */
+export type JsonText = string;
+
+/** A boolean stored as 0 or 1 on both databases. */
+export type IntBool = 0 | 1;
+
+/** `build_requests`: the queue, and the history of what was asked for. */
+export interface BuildRequestsTable {
+  id: Generated<number>;
+  builder: string;
+  priority: number;
+  properties: JsonText;
+  reason: string;
+  submitted_by: string | null;
+  submitted_at: number;
+  state: 'queued' | 'claimed' | 'complete';
+  /** The running build while claimed; no foreign key because builds also points here (SQLite cannot add one later). */
+  build_id: number | null;
+  result: string | null;
+  /** When it became complete (finished or cancelled); not part of the domain type. */
+  completed_at: number | null;
+}
+
+/** `builds`: one attempt at a request, numbered per builder. */
+export interface BuildsTable {
+  id: Generated<number>;
+  request_id: number;
+  builder: string;
+  number: number;
+  worker: string;
+  state: 'running' | 'finished';
+  result: string | null;
+  properties: JsonText;
+  started_at: number;
+  finished_at: number | null;
+  summary: string | null;
+}
+
+/** `steps`: one command of a build; `idx` is its position (index is a keyword). */
+export interface StepsTable {
+  id: Generated<number>;
+  build_id: number;
+  idx: number;
+  name: string;
+  state: 'pending' | 'running' | 'finished';
+  result: string | null;
+  command: JsonText | null;
+  workdir: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  summary: string | null;
+  log_bytes: ColumnType<number, number | undefined, number>;
+  log_seq: ColumnType<number, number | undefined, number>;
+  log_truncated: ColumnType<IntBool, IntBool | undefined, IntBool>;
+}
+
+/** `log_chunks`: a step's log as deflate-raw chunks; `offset`/`length` are in uncompressed bytes. */
+export interface LogChunksTable {
+  id: Generated<number>;
+  step_id: number;
+  offset: number;
+  length: number;
+  data: Buffer;
+}
+
+/** `workers`: presence and last reported info, keyed by the configured name. */
+export interface WorkersTable {
+  name: string;
+  info: JsonText | null;
+  first_seen: number | null;
+  last_seen: number | null;
+  connected_at: number | null;
+}
+
+/** The whole schema, for `Kysely<Tables>`. */
+export interface Tables {
+  build_requests: BuildRequestsTable;
+  builds: BuildsTable;
+  steps: StepsTable;
+  log_chunks: LogChunksTable;
+  workers: WorkersTable;
+}
+
+/** A Kysely handle on the schema: the database itself or a transaction in it. */
+export type Db = Kysely<Tables>;
