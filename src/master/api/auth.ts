@@ -1,0 +1,39 @@
+/**
+ * Who may write: every call that changes something needs the master's API
+ * token as `Authorization: Bearer <token>`. Reads are open.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ShepherdError } from '../errors.js';
+
+/** What the check needs to know about the master. */
+export interface TokenSettings {
+  /** The token, or null when the master has none (writes are then refused). */
+  apiToken: string | null;
+  /** The config's `master.api_token_env`, named in the refusal so the operator knows what to set. */
+  apiTokenEnv: string | undefined;
+}
+
+const HOW_TO_PASS = "pass it as 'Authorization: Bearer <token>' (shepherd CLI: --token or SHEPHERD_API_TOKEN)";
+
+/** Throws SHEPHERD_E_UNAUTHORIZED unless `authorization` carries the master's token. */
+export function requireWriteToken(settings: TokenSettings, authorization: string | undefined): void {
+  if (settings.apiToken === null) {
+    const fix = settings.apiTokenEnv
+      ? `set the environment variable ${settings.apiTokenEnv} for the master and restart it`
+      : 'set master.api_token_env in the config (e.g. SHEPHERD_API_TOKEN), set that variable for the master and restart it';
+    throw new ShepherdError('SHEPHERD_E_UNAUTHORIZED', `writes are disabled: the master has no API token configured; ${fix}`);
+  }
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
+  if (!match) {
+    throw new ShepherdError('SHEPHERD_E_UNAUTHORIZED', `this call needs the master's API token: ${HOW_TO_PASS}`);
+  }
+  if (!sameSecret(match[1]!, settings.apiToken)) {
+    throw new ShepherdError('SHEPHERD_E_UNAUTHORIZED', `the API token is not valid: ${HOW_TO_PASS} with the master's token`);
+  }
+}
+
+/** Constant-time comparison; hashing first makes the lengths equal so the length does not leak either. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

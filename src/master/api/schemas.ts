@@ -1,0 +1,273 @@
+/**
+ * Every schema of the HTTP API, in one place: what requests may carry
+ * (params, query strings, bodies: parsed once at the boundary by `route.ts`)
+ * and what responses look like (typed views, and the OpenAPI document's
+ * components). JSON field names are snake_case; times are epoch milliseconds.
+ */
+import { z } from 'zod';
+import { RESULTS } from '../domain.js';
+import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import type { MasterEventName } from '../events.js';
+import { EVENT_NAMES } from './event-summary.js';
+
+/** Response schemas with a name become `components.schemas` entries in the OpenAPI document. */
+export const responseComponents = z.registry<{ id: string; description?: string }>();
+
+function component<S extends z.ZodType>(id: string, description: string, schema: S): S {
+  responseComponents.add(schema, { id, description });
+  return schema;
+}
+
+// ---------------------------------------------------------------- building blocks
+
+const Id = z.number().int().positive();
+const Millis = z.number().int().describe('epoch milliseconds');
+const Properties = z.record(z.string(), z.string());
+const ResultSchema = z.enum(RESULTS);
+
+/** A positive integer in a path or query string (which arrive as text). */
+const IdText = z.coerce.number().int().positive();
+/** A byte offset in a query string. */
+const OffsetText = z.coerce.number().int().nonnegative();
+/** `1`/`true` or `0`/`false` in a query string. */
+const FlagText = z
+  .enum(['1', '0', 'true', 'false'], { error: 'expected 1 or 0' })
+  .transform((value) => value === '1' || value === 'true');
+
+// ---------------------------------------------------------------- responses
+
+/** One attempt at a build request. */
+export const BuildJson = component(
+  'Build',
+  'One attempt at a build request, on one worker.',
+  z.object({
+    id: Id,
+    number: z.number().int().describe('Build number, per builder'),
+    builder: z.string(),
+    worker: z.string(),
+    state: z.enum(['running', 'finished']),
+    result: ResultSchema.nullable(),
+    properties: Properties,
+    request_id: Id,
+    started_at: Millis,
+    finished_at: Millis.nullable(),
+    summary: z.string().nullable(),
+  }),
+);
+/** A build as JSON. */
+export type BuildJson = z.infer<typeof BuildJson>;
+
+/** One step of a build, with where to read its log. */
+export const StepJson = component(
+  'Step',
+  'One command of a build.',
+  z.object({
+    id: Id,
+    index: z.number().int().nonnegative(),
+    name: z.string(),
+    state: z.enum(['pending', 'running', 'finished']),
+    result: ResultSchema.nullable(),
+    command: z.union([z.string(), z.array(z.string())]).nullable(),
+    workdir: z.string().nullable(),
+    started_at: Millis.nullable(),
+    finished_at: Millis.nullable(),
+    exit_code: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    summary: z.string().nullable(),
+    log: z.object({
+      bytes: z.number().int().nonnegative(),
+      truncated: z.boolean(),
+      url: z.string().describe('Path of the raw log (text/plain)'),
+    }),
+  }),
+);
+/** A step as JSON. */
+export type StepJson = z.infer<typeof StepJson>;
+
+/** A build with its steps, as `GET /builds/:id` returns it. */
+export const BuildDetailJson = component('BuildDetail', 'A build with its steps.', BuildJson.extend({ steps: z.array(StepJson) }));
+/** A build with its steps as JSON. */
+export type BuildDetailJson = z.infer<typeof BuildDetailJson>;
+
+/** A build request. */
+export const RequestJson = component(
+  'BuildRequest',
+  'A wish to run a builder once; queued until a worker takes it.',
+  z.object({
+    id: Id,
+    builder: z.string(),
+    priority: z.number().int(),
+    properties: Properties,
+    reason: z.string(),
+    submitted_by: z.string().nullable(),
+    submitted_at: Millis,
+    state: z.enum(['queued', 'claimed', 'complete']),
+    build_id: Id.nullable().describe('The build running it (claimed) or that completed it (complete)'),
+    result: ResultSchema.nullable().describe('The final result, once complete'),
+  }),
+);
+/** A build request as JSON. */
+export type RequestJson = z.infer<typeof RequestJson>;
+
+/** A builder, from the configuration, with its last finished build. */
+export const BuilderJson = component(
+  'Builder',
+  'A named recipe and the workers allowed to run it.',
+  z.object({
+    name: z.string(),
+    tags: z.array(z.string()),
+    workers: z
+      .union([z.array(z.string()), z.record(z.string(), z.string())])
+      .describe('Worker names, or a dimension selector'),
+    steps: z.array(z.string()),
+    priority: z.number().int(),
+    properties: Properties,
+    last_build: BuildJson.nullable(),
+  }),
+);
+/** A builder as JSON. */
+export type BuilderJson = z.infer<typeof BuilderJson>;
+
+/** A worker's configuration and live state. */
+export const WorkerJson = component(
+  'Worker',
+  "A configured worker and its live state.",
+  z.object({
+    name: z.string(),
+    dimensions: z.record(z.string(), z.string()),
+    max_builds: z.number().int(),
+    state: z.enum(['building', 'idle', 'offline']),
+    connected: z.boolean(),
+    builds: z.array(Id).describe('Ids of the builds running on it now'),
+    info: z.record(z.string(), z.unknown()).nullable().describe('What the agent reported last (os, arch, admin...)'),
+    protocol: z.enum(['shepherd', 'buildbot']).nullable(),
+    connected_at: Millis.nullable(),
+    last_seen: Millis.nullable(),
+  }),
+);
+/** A worker as JSON. */
+export type WorkerJson = z.infer<typeof WorkerJson>;
+
+/** The one error shape of every failed call. */
+export const ErrorJson = component(
+  'Error',
+  'Every error: a stable code (see docs/errors.md), a message saying what to do, optional details.',
+  z.object({
+    error: z.object({
+      code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  }),
+);
+
+/** `GET /api/v1`. */
+export const ApiInfoJson = component(
+  'ApiInfo',
+  'What this server is.',
+  z.object({ name: z.literal('shepherd'), version: z.string(), api: z.literal('v1') }),
+);
+/** `GET /api/v1` as JSON. */
+export type ApiInfoJson = z.infer<typeof ApiInfoJson>;
+/** `GET /health` and acknowledgements. */
+export const OkJson = component('Ok', 'The call succeeded.', z.object({ ok: z.literal(true) }));
+/** `GET /builders`. */
+export const BuilderListJson = component('BuilderList', 'Every configured builder.', z.object({ builders: z.array(BuilderJson) }));
+/** `GET /builders/:name`. */
+export const BuilderDetailJson = component(
+  'BuilderDetail',
+  'One builder, its queued requests and the configured workers that may run it.',
+  z.object({
+    builder: BuilderJson,
+    pending: z.array(RequestJson),
+    workers: z.array(z.string()).describe('Names of the configured workers that match the builder'),
+  }),
+);
+/** `GET /builds`. */
+export const BuildListJson = component(
+  'BuildList',
+  'A page of builds, newest first.',
+  z.object({
+    builds: z.array(BuildJson),
+    next: Id.nullable().describe('Pass as `before` for the next page; null on the last page'),
+  }),
+);
+/** A page of builds as JSON. */
+export type BuildListJson = z.infer<typeof BuildListJson>;
+/** `GET /workers`. */
+export const WorkerListJson = component('WorkerList', 'Every configured worker.', z.object({ workers: z.array(WorkerJson) }));
+/** `GET /requests`. */
+export const RequestListJson = component(
+  'RequestList',
+  'Queued requests, in the order they will be served.',
+  z.object({ requests: z.array(RequestJson) }),
+);
+/** A request wrapped, as writes on requests return it. */
+export const RequestEnvelopeJson = component('RequestEnvelope', 'One build request.', z.object({ request: RequestJson }));
+
+// ---------------------------------------------------------------- requests
+
+/** `:id` of a build, step or request. */
+export const IdParams = z.strictObject({ id: IdText });
+/** `:name` of a builder or worker. */
+export const NameParams = z.strictObject({ name: z.string().min(1) });
+/** `/builders/:name/builds/:number`. */
+export const BuilderBuildParams = z.strictObject({ name: z.string().min(1), number: IdText });
+/** `/builds/:id/steps/:step`: the step's index or name. */
+export const BuildStepParams = z.strictObject({
+  id: IdText,
+  step: z.string().min(1).describe("The step's name, or its index from 0"),
+});
+
+/** Filters and paging of `GET /builds`. */
+export const BuildsQuery = z.strictObject({
+  builder: z.string().min(1).optional(),
+  result: ResultSchema.optional(),
+  state: z.enum(['running', 'finished']).optional(),
+  worker: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: IdText.optional().describe('The `next` cursor of the previous page'),
+});
+
+/** Byte range and modes of the log routes. */
+export const LogQuery = z
+  .strictObject({
+    start: OffsetText.default(0).describe('First byte (default 0)'),
+    end: OffsetText.optional().describe('Byte after the last one (default: the end)'),
+    download: FlagText.optional().describe('1: send as an attachment'),
+    follow: FlagText.optional().describe('1: keep streaming live output until the step finishes'),
+  })
+  .refine((query) => query.end === undefined || query.end >= query.start, {
+    path: ['end'],
+    message: 'expected end >= start',
+  });
+
+/** `GET /events?types=a,b`: only those events (default: all). */
+export const EventsQuery = z.strictObject({
+  types: z
+    .string()
+    .transform((text, ctx) => {
+      const names = text.split(',').map((name) => name.trim()).filter(Boolean);
+      const unknown = names.filter((name) => !(EVENT_NAMES as readonly string[]).includes(name));
+      if (unknown.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `unknown event ${unknown.join(', ')}; expected some of ${EVENT_NAMES.join(', ')}` });
+        return z.NEVER;
+      }
+      return names as MasterEventName[];
+    })
+    .optional()
+    .describe(`Comma-separated event names (default: all): ${EVENT_NAMES.join(', ')}`),
+});
+
+/** `POST /builders/:name/force`. */
+export const ForceBody = z
+  .strictObject({
+    properties: Properties.optional().describe("Merged over the builder's properties"),
+    reason: z.string().min(1).max(2000).optional(),
+    priority: z.number().int().optional().describe("Default: the builder's priority"),
+    submitted_by: z.string().min(1).max(200).optional().describe('Who asked (default "api")'),
+  })
+  .prefault({});
+
+/** `POST /builds/:id/cancel`. */
+export const CancelBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() }).prefault({});

@@ -1,0 +1,91 @@
+/**
+ * The master's HTTP server: the REST API under /api/v1, its OpenAPI
+ * document, live streams, metrics, and the WebSocket endpoint workers
+ * connect to (whose protocol lives in `workers/`, not here).
+ */
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { WebSocket } from 'ws';
+import { MAX_FRAME_BYTES } from '../../protocol/messages.js';
+import { ShepherdError } from '../errors.js';
+import type { MasterControl } from './control.js';
+import { errorBody, installErrorReplies } from './error-replies.js';
+import { OpenApiDocument } from './openapi.js';
+import { ApiRouter } from './route.js';
+import { registerBuilderRoutes } from './routes/builders.js';
+import { registerBuildRoutes } from './routes/builds.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerLogRoutes } from './routes/logs.js';
+import { registerMetaRoutes } from './routes/meta.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerRequestRoutes } from './routes/requests.js';
+import { registerWorkerRoutes } from './routes/workers.js';
+import { shepherdVersion } from './version.js';
+
+/** What the server needs besides the master itself. */
+export interface HttpServerOptions {
+  /** A pino-compatible logger, or true/false for Fastify's own. */
+  logger: FastifyBaseLogger | boolean;
+  /** Where `createMetrics` registered the metrics `GET /metrics` serves. */
+  registry: Registry;
+  /** Receives every authenticated-or-not worker WebSocket on `/worker`. */
+  onWorkerSocket: (socket: WebSocket, request: FastifyRequest) => void;
+}
+
+/** Builds the HTTP server (not yet listening). */
+export async function createHttpServer(control: MasterControl, options: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(typeof options.logger === 'boolean' ? { logger: options.logger } : { loggerInstance: options.logger }),
+    // Event streams and log follows stay open; closing the server must not wait for them.
+    forceCloseConnections: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+  installErrorReplies(app);
+
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } });
+  app.route({
+    method: 'GET',
+    url: '/worker',
+    handler: async function refusePlainHttp(_request, reply) {
+      const error = new ShepherdError(
+        'SHEPHERD_E_WORKER_PROTOCOL',
+        '/worker is the WebSocket endpoint for worker agents; start one with `shepherd worker`',
+      );
+      return reply.code(error.status).send(errorBody(error));
+    },
+    wsHandler: function acceptWorkerSocket(socket, request) {
+      options.onWorkerSocket(socket, request);
+    },
+  });
+
+  const openapi = new OpenApiDocument({
+    title: 'Shepherd',
+    version: shepherdVersion(),
+    description: 'The build-farm master: builders, builds, logs, workers and build requests.',
+  });
+  const api = new ApiRouter(
+    app,
+    { apiToken: control.apiToken, apiTokenEnv: control.config.master.api_token_env },
+    openapi,
+  );
+  openapi.add({
+    method: 'GET',
+    url: '/worker',
+    operationId: 'workerSocket',
+    summary: 'WebSocket endpoint for worker agents (the Shepherd worker protocol, src/protocol)',
+    tag: 'workers',
+    write: false,
+    status: 101,
+    response: { mediaType: 'application/octet-stream', description: 'Switching to the WebSocket protocol' },
+  });
+  registerMetaRoutes(api);
+  registerBuilderRoutes(api, control);
+  registerBuildRoutes(api, control);
+  registerLogRoutes(api, control);
+  registerWorkerRoutes(api, control);
+  registerRequestRoutes(api, control);
+  registerEventRoutes(api, control);
+  registerMetricsRoute(api, options.registry);
+  return app;
+}

@@ -1,0 +1,100 @@
+/**
+ * Domain objects as the API shows them: snake_case JSON whose shapes are the
+ * response schemas of `schemas.ts` (the types come from there, so a view and
+ * its documentation cannot drift).
+ */
+import type { BuilderConfig } from '../config/schema.js';
+import type { Build, BuildRequest, Step } from '../domain.js';
+import type { WorkerView } from './control.js';
+import type { BuilderJson, BuildDetailJson, BuildJson, RequestJson, StepJson, WorkerJson } from './schemas.js';
+
+/** A build without its steps. */
+export function buildJson(build: Build): BuildJson {
+  return {
+    id: build.id,
+    number: build.number,
+    builder: build.builder,
+    worker: build.worker,
+    state: build.state,
+    result: build.result,
+    properties: build.properties,
+    request_id: build.requestId,
+    started_at: build.startedAt,
+    finished_at: build.finishedAt,
+    summary: build.summary,
+  };
+}
+
+/** The URL of a step's raw log. */
+export function stepLogUrl(stepId: number): string {
+  return `/api/v1/steps/${stepId}/log`;
+}
+
+/** One step, with its log's size and URL. */
+export function stepJson(step: Step): StepJson {
+  return {
+    id: step.id,
+    index: step.index,
+    name: step.name,
+    state: step.state,
+    result: step.result,
+    command: step.command,
+    workdir: step.workdir,
+    started_at: step.startedAt,
+    finished_at: step.finishedAt,
+    exit_code: step.exitCode,
+    signal: step.signal,
+    summary: step.summary,
+    log: { bytes: step.logBytes, truncated: step.logTruncated, url: stepLogUrl(step.id) },
+  };
+}
+
+/** A build with its steps in order. */
+export function buildDetailJson(build: Build, steps: readonly Step[]): BuildDetailJson {
+  return { ...buildJson(build), steps: [...steps].sort((a, b) => a.index - b.index).map(stepJson) };
+}
+
+/** A build request. */
+export function requestJson(request: BuildRequest): RequestJson {
+  return {
+    id: request.id,
+    builder: request.builder,
+    priority: request.priority,
+    properties: request.properties,
+    reason: request.reason,
+    submitted_by: request.submittedBy,
+    submitted_at: request.submittedAt,
+    state: request.state,
+    build_id: request.buildId,
+    result: request.result,
+  };
+}
+
+/** A configured builder with its last finished build. */
+export function builderJson(builder: Readonly<BuilderConfig>, lastBuild: Build | undefined): BuilderJson {
+  return {
+    name: builder.name,
+    tags: [...builder.tags],
+    workers: Array.isArray(builder.workers) ? [...builder.workers] : { ...builder.workers },
+    steps: builder.steps.map((step) => step.name),
+    priority: builder.priority,
+    properties: { ...builder.properties },
+    last_build: lastBuild ? buildJson(lastBuild) : null,
+  };
+}
+
+/** A worker's live state. */
+export function workerJson(worker: WorkerView): WorkerJson {
+  return {
+    name: worker.name,
+    dimensions: worker.dimensions,
+    max_builds: worker.maxBuilds,
+    state: worker.state,
+    connected: worker.connected,
+    builds: worker.builds,
+    info: worker.info,
+    protocol: worker.protocol,
+    connected_at: worker.connectedAt,
+    last_seen: worker.lastSeen,
+  };
+}
