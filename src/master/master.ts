@@ -59,7 +59,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const store = await openStore(config.master.database);
   const coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: secrets.apiToken });
   const registry = new Registry();
-  createMetrics(events, registry);
+  const metrics = createMetrics(events, registry);
 
   const connections = new Set<AgentConnection>();
   const heartbeatMs = config.master.heartbeat_interval;
@@ -86,6 +86,11 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   sweep.unref();
 
   await coordinator.recover();
+  metrics.seed({
+    queuedRequestIds: (await store.listQueuedRequests()).map((r) => r.id),
+    runningBuildIds: (await store.listBuilds({ state: 'running', limit: 1_000_000 })).map((b) => b.id),
+    connectedWorkers: [],
+  });
   const { host, port } = splitListen(config.master.listen);
   try {
     await app.listen({ host, port });
@@ -108,6 +113,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     close() {
       closing ??= (async () => {
         clearInterval(sweep);
+        metrics.close();
         await coordinator.stop();
         for (const connection of connections) connection.close('master shutting down', CLOSE.shutdown);
         await app.close();

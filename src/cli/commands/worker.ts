@@ -1,0 +1,35 @@
+/**
+ * `shepherd worker`: run the worker agent until SIGINT/SIGTERM.
+ */
+import type { Command } from 'commander';
+import { untilStopSignal } from '../stop-signal.js';
+
+interface WorkerCommandFlags {
+  config?: string;
+  master?: string;
+  name?: string;
+  secretEnv?: string;
+  dir?: string;
+  admin?: string;
+}
+
+/** Registers `worker`. */
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker agent that connects to a master and runs its steps')
+    .option('-c, --config <file>', 'worker configuration (YAML); flags override it')
+    .option('--master <url>', 'the master, ws://HOST:PORT')
+    .option('--name <name>', "this worker's name in the master's config")
+    .option('--secret-env <var>', "environment variable holding this worker's secret")
+    .option('--dir <dir>', 'base directory for builds and the agent\'s state')
+    .option('--admin <contact>', 'who runs this machine, "Name <mail>"')
+    .action(async function worker(flags: WorkerCommandFlags) {
+      const { resolveWorkerOptions, startWorkerAgent } = await import('../../worker/index.js');
+      const options = resolveWorkerOptions(flags);
+      const stop = untilStopSignal('worker');
+      const agent = await startWorkerAgent(options);
+      await stop;
+      await agent.stop();
+    });
+}

@@ -1,0 +1,42 @@
+/**
+ * The `shepherd` command line: every command, each with a one-line
+ * description and --help. Usage errors are one line on stderr and exit 2.
+ */
+import { Command } from 'commander';
+import type { CliContext } from './errors.js';
+import { shepherdVersion } from '../master/api/version.js';
+import { registerBuildsCommand } from './commands/builds.js';
+import { registerCancelCommand } from './commands/cancel.js';
+import { registerCheckConfigCommand } from './commands/check-config.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerForceCommand } from './commands/force.js';
+import { registerLogCommand } from './commands/log.js';
+import { registerMasterCommand } from './commands/master.js';
+import { registerWorkerCommand } from './commands/worker.js';
+import { registerWorkersCommand } from './commands/workers.js';
+
+/** Commander's error text as one line: `shepherd: unknown option '--x' (Did you mean --y?)`. */
+export function oneLineUsageError(text: string): string {
+  return `shepherd: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`;
+}
+
+/** Builds the program. Settings made here are inherited by every command registered after them. */
+export function createProgram(context: CliContext): Command {
+  const program = new Command('shepherd')
+    .description('Shepherd build farm: run a master or a worker, and talk to a master')
+    .version(shepherdVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(oneLineUsageError(text)) });
+  registerMasterCommand(program);
+  registerWorkerCommand(program);
+  registerCheckConfigCommand(program, context);
+  registerDemoCommand(program);
+  registerForceCommand(program, context);
+  registerBuildsCommand(program);
+  registerLogCommand(program);
+  registerWorkersCommand(program);
+  registerCancelCommand(program);
+  return program;
+}

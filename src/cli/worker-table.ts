@@ -1,0 +1,24 @@
+/**
+ * Workers as people read them (`shepherd workers`).
+ */
+import type { WorkerJson } from '../master/api/schemas.js';
+import { formatAgo } from './format.js';
+import { formatTable } from './table.js';
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The `shepherd workers` table. */
+export function formatWorkersTable(workers: readonly WorkerJson[], now: number): string {
+  return formatTable(
+    ['name', 'state', 'builds', 'os/arch', 'admin', 'last seen'],
+    workers.map((w) => {
+      // What the agent reported wins; the configured dimensions stand in while it has never connected.
+      const os = text(w.info?.os) ?? w.dimensions.os ?? '?';
+      const arch = text(w.info?.arch) ?? w.dimensions.arch ?? '?';
+      const lastSeen = w.connected ? 'now' : w.last_seen === null ? 'never' : formatAgo(w.last_seen, now);
+      return [w.name, w.state, `${w.builds.length}/${w.max_builds}`, `${os}/${arch}`, text(w.info?.admin) ?? '', lastSeen];
+    }),
+  );
+}
