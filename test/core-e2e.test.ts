@@ -22,44 +22,12 @@ import {
 
 const EXAMPLE = join(ROOT, 'examples/hello-c');
 
-/** The configuration from the core issue, with the port and paths changed. */
+/** The configuration from the core issue, with the port, the database and worker_lost_after changed. */
 function issueConfig(port: number, database: string, lostAfter = '5m'): string {
-  return `
-master:
-  listen: 127.0.0.1:${port}            # HTTP, REST, WebSocket for workers and browsers
-  database: ${database}   # or postgres://user@host:5432/db
-  data_dir: ./data                  # logs and other files
-  api_token_env: SHEPHERD_API_TOKEN # token for write calls (roles come later)
-  worker_lost_after: ${lostAfter}             # how long a disconnected worker's build waits
-
-workers:
-  - name: linux-1
-    secret_env: SHEPHERD_SECRET_LINUX_1
-    max_builds: 2
-    dimensions: { os: linux, arch: x86_64 }
-  - name: linux-2
-    secret_env: SHEPHERD_SECRET_LINUX_2
-    dimensions: { os: linux, arch: x86_64 }
-
-builders:
-  - name: unix-tests
-    workers: { os: linux }          # a dimension selector, or a list of worker names
-    properties: { config_flags: --with-pydebug }
-    steps:
-      - name: configure
-        run: ./configure \${{ props.config_flags }}
-      - name: build
-        run: [make, -j2]
-        timeout: 20m                # no-output timeout
-        max_time: 2h
-      - name: test
-        run: make test
-        env: { LANG: C }
-        halt_on_failure: false
-      - name: clean
-        run: make clean
-        always_run: true
-`;
+  return readFileSync(join(ROOT, 'test/fixtures/core-issue-config.yml'), 'utf8')
+    .replace('listen: 127.0.0.1:8010', `listen: 127.0.0.1:${port}`)
+    .replace('database: sqlite:./data/shepherd.sqlite', `database: ${database}`)
+    .replace('worker_lost_after: 5m', `worker_lost_after: ${lostAfter}`);
 }
 
 interface Farm {

@@ -2,16 +2,11 @@
  * `shepherd worker`: run the worker agent until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
+import type { WorkerFlags } from '../../worker/config.js';
 import { untilStopSignal } from '../stop-signal.js';
 
-interface WorkerCommandFlags {
-  config?: string;
-  master?: string;
-  name?: string;
-  secretEnv?: string;
-  dir?: string;
-  admin?: string;
-}
+/** The command's flags are the agent's own. */
+type WorkerCommandFlags = WorkerFlags;
 
 /** Registers `worker`. */
 export function registerWorkerCommand(program: Command): void {

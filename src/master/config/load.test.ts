@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,42 +6,8 @@ import { ShepherdError } from '../errors.js';
 import { loadConfig, parseConfig, readSecrets } from './load.js';
 import { formatDuration, parseDuration, parseSize } from './units.js';
 
-const ISSUE_CONFIG = `
-master:
-  listen: 127.0.0.1:8010            # HTTP, REST, WebSocket for workers and browsers
-  database: sqlite:./data/shepherd.sqlite   # or postgres://user@host:5432/db
-  data_dir: ./data                  # logs and other files
-  api_token_env: SHEPHERD_API_TOKEN # token for write calls (roles come later)
-  worker_lost_after: 5m             # how long a disconnected worker's build waits
-
-workers:
-  - name: linux-1
-    secret_env: SHEPHERD_SECRET_LINUX_1
-    max_builds: 2
-    dimensions: { os: linux, arch: x86_64 }
-  - name: linux-2
-    secret_env: SHEPHERD_SECRET_LINUX_2
-    dimensions: { os: linux, arch: x86_64 }
-
-builders:
-  - name: unix-tests
-    workers: { os: linux }          # a dimension selector, or a list of worker names
-    properties: { config_flags: --with-pydebug }
-    steps:
-      - name: configure
-        run: ./configure \${{ props.config_flags }}
-      - name: build
-        run: [make, -j2]
-        timeout: 20m                # no-output timeout
-        max_time: 2h
-      - name: test
-        run: make test
-        env: { LANG: C }
-        halt_on_failure: false
-      - name: clean
-        run: make clean
-        always_run: true
-`;
+/** The configuration from the core issue, verbatim. */
+const ISSUE_CONFIG = readFileSync(new URL('../../../test/fixtures/core-issue-config.yml', import.meta.url), 'utf8');
 
 function write(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'shepherd-config-'));
