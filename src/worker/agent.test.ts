@@ -10,6 +10,7 @@ import { FakeMaster, within, type FakeConnection } from './fake-master.js';
 import { normalizeArch } from './info.js';
 import type { AgentOptions } from './options.js';
 import { processAlive } from './process-group.js';
+import { readRunningRecord } from './running-groups.js';
 
 let dir: string;
 let master: FakeMaster;
@@ -316,12 +317,15 @@ describe('worker agent', () => {
     // As an agent that died with kill -9 would leave it: a detached group and its record.
     const pid = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' }).pid!;
     mkdirSync(join(dir, '.shepherd'), { recursive: true });
-    writeFileSync(join(dir, '.shepherd', 'running.json'), JSON.stringify({ boot_id: null, agent_pid: 999_999, groups: [{ pgid: pid, step_id: 77, started_at: 0 }] }));
+    writeFileSync(
+      join(dir, '.shepherd', 'running.jsonl'),
+      `${JSON.stringify({ boot_id: null, agent_pid: 999_999 })}\n${JSON.stringify({ add: { pgid: pid, step_id: 77, started_at: 0 } })}\n`,
+    );
 
     const { log } = startAgent();
     await log.waitFor(new RegExp(`killed process group ${pid} of step 77, left running by an earlier agent`));
     await gone(pid);
-    expect(JSON.parse(readFileSync(join(dir, '.shepherd', 'running.json'), 'utf8'))).toMatchObject({ agent_pid: process.pid, groups: [] });
+    expect(readRunningRecord(join(dir, '.shepherd', 'running.jsonl'))).toMatchObject({ agent_pid: process.pid, groups: [] });
   });
 
   it('stop() ends running steps and closes the connection', async () => {
@@ -336,7 +340,7 @@ describe('worker agent', () => {
     await gone(pid);
     expect(log.lines.at(-1)).toBe('stopped; ended 1 running step(s)');
     // A clean stop leaves nothing for the next agent to clean up.
-    expect(existsSync(join(dir, '.shepherd', 'running.json'))).toBe(false);
+    expect(existsSync(join(dir, '.shepherd', 'running.jsonl'))).toBe(false);
     expect(spoolFiles()).toEqual([]);
     await expect(agent.connected()).rejects.toThrow(/stopped/);
   });

@@ -88,7 +88,7 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
 
   const stateDir = join(dir, STATE_DIR_NAME);
   mkdirSync(stateDir, { recursive: true });
-  const runningFile = join(stateDir, 'running.json');
+  const runningFile = join(stateDir, 'running.jsonl');
   killLeftoverGroups(runningFile, log);
   const groups = new RunningGroups(runningFile);
   groups.reset();
@@ -119,6 +119,12 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
       perMessageDeflate: false,
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      // RFC 6455 masks client frames so that hostile scripts in browsers cannot
+      // steer what proxies see on the wire. The agent is not a browser and runs
+      // no third-party script on this connection, so a zero mask is safe, and it
+      // lets ws skip the XOR over every output byte on both ends (about a third
+      // of the master's CPU on a 65 MB log).
+      generateMask: zeroMask,
     });
     const connection: Connection = {
       ws,
@@ -304,4 +310,9 @@ function withoutSecret(env: NodeJS.ProcessEnv, secret: string): NodeJS.ProcessEn
   const copy: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(env)) if (value !== secret) copy[key] = value;
   return copy;
+}
+
+/** Fills a WebSocket frame mask with zeros (see the comment where it is used). */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processAlive } from './process-group.js';
-import { killLeftoverGroups, RunningGroups } from './running-groups.js';
+import { killLeftoverGroups, readRunningRecord, RunningGroups } from './running-groups.js';
 
 let dir: string;
 beforeEach(() => {
@@ -35,22 +35,30 @@ async function gone(pid: number, ms = 10_000): Promise<void> {
   }
 }
 
+/** A record file as an agent writes it, with a torn last line as a crash could leave. */
+function record(header: { boot_id: string | null; agent_pid: number }, groups: { pgid: number; step_id: number; started_at: number }[]): string {
+  return [JSON.stringify(header), ...groups.map((add) => JSON.stringify({ add })), '{"remove":'].join('\n');
+}
+
 describe('running groups', () => {
   it('records groups on disk as they start and end', () => {
-    const file = join(dir, '.shepherd', 'running.json');
+    const file = join(dir, '.shepherd', 'running.jsonl');
     const groups = new RunningGroups(file);
+    groups.reset();
     groups.add(4242, 7, 1000);
     groups.add(4343, 8, 2000);
     groups.remove(4242);
-    const onDisk = JSON.parse(readFileSync(file, 'utf8'));
+    const onDisk = readRunningRecord(file);
     expect(onDisk.agent_pid).toBe(process.pid);
     expect(onDisk.groups).toEqual([{ pgid: 4343, step_id: 8, started_at: 2000 }]);
   });
 
   it('kills the groups an earlier agent left running, grandchildren included', async () => {
-    const file = join(dir, '.shepherd', 'running.json');
+    const file = join(dir, '.shepherd', 'running.jsonl');
     const { leader, grandchild } = await startStepLikeGroup();
-    new RunningGroups(file).add(leader, 12, Date.now());
+    const earlier = new RunningGroups(file);
+    earlier.reset();
+    earlier.add(leader, 12, Date.now());
 
     const lines: string[] = [];
     const killed = killLeftoverGroups(file, (line) => lines.push(line));
@@ -65,9 +73,9 @@ describe('running groups', () => {
     const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'shepherd-worker'], { stdio: 'ignore' });
     try {
       await new Promise((resolve) => other.once('spawn', resolve));
-      const file = join(dir, '.shepherd', 'running.json');
+      const file = join(dir, '.shepherd', 'running.jsonl');
       mkdirSync(join(dir, '.shepherd'));
-      writeFileSync(file, JSON.stringify({ boot_id: null, agent_pid: other.pid, groups: [] }));
+      writeFileSync(file, record({ boot_id: null, agent_pid: other.pid! }, []));
       expect(() => killLeftoverGroups(file, () => {})).toThrow(`another worker agent (pid ${other.pid}) is using ${dir}; give each agent its own directory`);
     } finally {
       other.kill('SIGKILL');
@@ -75,17 +83,17 @@ describe('running groups', () => {
   });
 
   it('skips groups that are gone, and files written before a reboot', async () => {
-    const file = join(dir, 'running.json');
+    const file = join(dir, 'running.jsonl');
     const lines: string[] = [];
-    writeFileSync(file, JSON.stringify({ boot_id: null, agent_pid: 1, groups: [{ pgid: 2 ** 22 + 12345, step_id: 1, started_at: 0 }] }));
+    writeFileSync(file, record({ boot_id: null, agent_pid: 1 }, [{ pgid: 2 ** 22 + 12345, step_id: 1, started_at: 0 }]));
     expect(killLeftoverGroups(file, (l) => lines.push(l))).toEqual([]);
-    expect(killLeftoverGroups(join(dir, 'missing.json'), (l) => lines.push(l))).toEqual([]);
+    expect(killLeftoverGroups(join(dir, 'missing.jsonl'), (l) => lines.push(l))).toEqual([]);
 
     if (existsSync('/proc/sys/kernel/random/boot_id')) {
       // A live group whose id was recorded in another boot is somebody else's.
       const { leader, grandchild } = await startStepLikeGroup();
       try {
-        writeFileSync(file, JSON.stringify({ boot_id: 'another-boot', agent_pid: 1, groups: [{ pgid: leader, step_id: 1, started_at: 0 }] }));
+        writeFileSync(file, record({ boot_id: 'another-boot', agent_pid: 1 }, [{ pgid: leader, step_id: 1, started_at: 0 }]));
         expect(killLeftoverGroups(file, (l) => lines.push(l))).toEqual([]);
         expect(processAlive(leader) && processAlive(grandchild)).toBe(true);
         expect(lines).toEqual(['1 step(s) of an earlier agent ended with the reboot; nothing to kill']);

@@ -1,6 +1,9 @@
 /**
  * The record of step process groups this agent has running, kept in
- * `<dir>/.shepherd/running.json`.
+ * `<dir>/.shepherd/running.jsonl`: a header line (boot id, agent pid), then
+ * one line per group started (`{"add":{...}}`) or ended (`{"remove":PGID}`).
+ * Appending a line costs a fraction of rewriting and renaming a file, which
+ * matters at two changes per step; a line torn by a crash is ignored.
  *
  * Steps run detached, so when the agent itself is killed (kill -9, OOM) its
  * builds keep running with nobody to report them. Their steps are lost anyway
@@ -8,7 +11,7 @@
  * the next agent started on the same directory kills those groups instead of
  * letting them race the retried builds for the same build directories.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { groupAlive, processAlive, signalGroup } from './process-group.js';
 
@@ -19,11 +22,35 @@ export interface RunningGroup {
   started_at: number;
 }
 
-interface RunningFile {
+/** The record as read back. */
+export interface RunningRecord {
   /** The kernel's boot id: after a reboot the recorded ids mean other processes. */
   boot_id: string | null;
   agent_pid: number;
   groups: RunningGroup[];
+}
+
+/** Reads a record file; throws (ENOENT) when there is none. Lines that do not parse are skipped. */
+export function readRunningRecord(file: string): RunningRecord {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const record: RunningRecord = { boot_id: null, agent_pid: 0, groups: [] };
+  const groups = new Map<number, RunningGroup>();
+  lines.forEach((line, index) => {
+    if (!line) return;
+    let entry: { boot_id?: string | null; agent_pid?: number; add?: RunningGroup; remove?: number };
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      return; // torn by a crash mid-write
+    }
+    if (index === 0) {
+      record.boot_id = entry.boot_id ?? null;
+      record.agent_pid = Number(entry.agent_pid);
+    } else if (entry.add) groups.set(entry.add.pgid, entry.add);
+    else if (entry.remove !== undefined) groups.delete(entry.remove);
+  });
+  record.groups = [...groups.values()];
+  return record;
 }
 
 /** Reads the boot id, where the platform has one. */
@@ -50,9 +77,9 @@ function isShepherdProcess(pid: number): boolean {
  * Throws when the agent that wrote the file is still running.
  */
 export function killLeftoverGroups(file: string, log: (line: string) => void): RunningGroup[] {
-  let recorded: RunningFile;
+  let recorded: RunningRecord;
   try {
-    recorded = JSON.parse(readFileSync(file, 'utf8')) as RunningFile;
+    recorded = readRunningRecord(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log(`ignoring unreadable ${file}: ${(error as Error).message}`);
     return [];
@@ -84,7 +111,7 @@ export function killLeftoverGroups(file: string, log: (line: string) => void): R
   return killed;
 }
 
-/** This agent's record of its running groups, rewritten on every change. */
+/** This agent's record of its running groups, one appended line per change. */
 export class RunningGroups {
   readonly #file: string;
   readonly #groups = new Map<number, RunningGroup>();
@@ -97,7 +124,8 @@ export class RunningGroups {
   /** Starts a fresh record (after `killLeftoverGroups` dealt with the old one). */
   reset(): void {
     this.#groups.clear();
-    this.#write();
+    mkdirSync(dirname(this.#file), { recursive: true });
+    writeFileSync(this.#file, `${JSON.stringify({ boot_id: this.#bootId, agent_pid: process.pid })}\n`);
   }
 
   /** Deletes the record: this agent stopped cleanly and left nothing running. */
@@ -108,13 +136,14 @@ export class RunningGroups {
 
   /** Records a step's group as soon as it exists. */
   add(pgid: number, stepId: number, startedAt: number): void {
-    this.#groups.set(pgid, { pgid, step_id: stepId, started_at: startedAt });
-    this.#write();
+    const group = { pgid, step_id: stepId, started_at: startedAt };
+    this.#groups.set(pgid, group);
+    this.#append({ add: group });
   }
 
   /** The group has ended (or has been killed). */
   remove(pgid: number): void {
-    if (this.#groups.delete(pgid)) this.#write();
+    if (this.#groups.delete(pgid)) this.#append({ remove: pgid });
   }
 
   /** The groups recorded now. */
@@ -122,12 +151,7 @@ export class RunningGroups {
     return [...this.#groups.values()];
   }
 
-  #write(): void {
-    const content: RunningFile = { boot_id: this.#bootId, agent_pid: process.pid, groups: this.list() };
-    mkdirSync(dirname(this.#file), { recursive: true });
-    // Write then rename, so a crash mid-write never leaves half a file.
-    const temp = `${this.#file}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(content)}\n`);
-    renameSync(temp, this.#file);
+  #append(entry: object): void {
+    appendFileSync(this.#file, `${JSON.stringify(entry)}\n`);
   }
 }

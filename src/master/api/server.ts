@@ -39,6 +39,9 @@ export async function createHttpServer(control: MasterControl, options: HttpServ
     ...(typeof options.logger === 'boolean' ? { logger: options.logger } : { loggerInstance: options.logger }),
     // Event streams and log follows stay open; closing the server must not wait for them.
     forceCloseConnections: true,
+    // Two info lines per API call drown the build lifecycle in the master's log;
+    // errors are still logged by the error replies.
+    disableRequestLogging: true,
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
   installErrorReplies(app);

@@ -36,6 +36,7 @@ import {
 } from '../scheduling/step-plan.js';
 import type { Store } from '../store/store.js';
 import type { ConnectedWorker, WorkerSessionHandler } from '../workers/connected-worker.js';
+import { RequestQueue } from './request-queue.js';
 
 /** What the coordinator needs. */
 export interface CoordinatorDeps {
@@ -87,6 +88,12 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   readonly #active = new Map<number, ActiveBuild>();
   /** Running step id → its build. */
   readonly #stepOwner = new Map<number, ActiveBuild>();
+  /**
+   * Queued requests, mirrored from the store. This master is the only one
+   * that queues today; several masters sharing PostgreSQL will refresh it
+   * from the store. Claims stay atomic in the store either way.
+   */
+  readonly #queue = new RequestQueue();
   #dispatching = false;
   #dispatchAgain = false;
   #dispatchScheduled = false;
@@ -112,6 +119,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   async recover(): Promise<void> {
     const now = this.#clock.now();
     await this.store.resetWorkerConnections(now);
+    for (const request of await this.store.listQueuedRequests()) this.#queue.add(request);
     const running = await this.store.listBuilds({ state: 'running', limit: 1_000_000 });
     for (const build of running) {
       const request = (await this.store.getRequest(build.requestId))!;
@@ -162,6 +170,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       submittedBy: input.submittedBy,
       submittedAt: this.#clock.now(),
     });
+    this.#queue.add(request);
     this.events.emit('build:queued', { request });
     this.#scheduleDispatch();
     return request;
@@ -199,6 +208,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       if (!existing) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no build request with id ${requestId}`);
       throw new ShepherdError('SHEPHERD_E_CONFLICT', `request ${requestId} is ${existing.state}, not queued; cancel its build instead`);
     }
+    this.#queue.remove(request.id);
     this.events.emit('request:cancelled', { request });
     return request;
   }
@@ -345,11 +355,21 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
             slots.push({ name, dimensions: this.#dimensionsOf(state), maxBuilds: state.config.max_builds, running: state.builds.size });
           }
         }
-        if (slots.length === 0 || this.#stopping) break;
-        const queued = await this.store.listQueuedRequests();
+        if (slots.length === 0 || this.#queue.size === 0 || this.#stopping) break;
+        const queued = this.#queue.values();
         const byId = new Map(queued.map((r) => [r.id, r]));
-        for (const { requestId, worker } of assignRequests(queued, this.#selectors, slots)) {
-          await this.#startBuild(byId.get(requestId)!, worker);
+        const assignments = assignRequests(queued, this.#selectors, slots);
+        // Taken off the queue before any await, so no later pass assigns them again.
+        for (const { requestId } of assignments) this.#queue.remove(requestId);
+        for (const { requestId, worker } of assignments) {
+          const request = byId.get(requestId)!;
+          try {
+            await this.#startBuild(request, worker);
+          } catch (error) {
+            // Still queued in the store: keep it queued here too and try again at the next pass.
+            this.#queue.add(request);
+            throw error;
+          }
         }
       } while (this.#dispatchAgain);
     } catch (error) {
@@ -362,7 +382,10 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   async #startBuild(request: BuildRequest, workerName: string): Promise<void> {
     const builder = this.#builders.get(request.builder)!;
     const worker = this.#workers.get(workerName)!;
-    if (!worker.connection) return;
+    if (!worker.connection) {
+      this.#queue.add(request);
+      return;
+    }
     const properties: Properties = {
       revision: '',
       branch: '',
@@ -510,7 +533,10 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     this.#workers.get(build.worker)?.builds.delete(build.id);
     this.#log.info({ build: build.id, builder: build.builder, number: build.number, result, requeued: requeue }, 'build finished');
     this.events.emit('build:finished', { build, request, requeued: requeue });
-    if (requeue) this.events.emit('build:queued', { request });
+    if (requeue) {
+      this.#queue.add(request);
+      this.events.emit('build:queued', { request });
+    }
     this.#scheduleDispatch();
   }
 

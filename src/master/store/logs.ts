@@ -22,8 +22,15 @@ const inflateRawOnPool = promisify(inflateRawAsync);
  */
 const ZLIB_ON_POOL_BYTES = 16 * 1024;
 
+/**
+ * Level 1: logs are written once and read rarely. On compiler and test output
+ * it is about 2.5x faster than zlib's default level for about a fifth more
+ * bytes (measured on 17 MB of JavaScript: 0.24 vs 0.20 of the original size).
+ */
+const DEFLATE_OPTIONS = { level: 1 };
+
 function deflate(data: Buffer): Promise<Buffer> | Buffer {
-  return data.length < ZLIB_ON_POOL_BYTES ? deflateRawSync(data) : deflateRawOnPool(data);
+  return data.length < ZLIB_ON_POOL_BYTES ? deflateRawSync(data, DEFLATE_OPTIONS) : deflateRawOnPool(data, DEFLATE_OPTIONS);
 }
 
 function inflate(data: Buffer, length: number): Promise<Buffer> | Buffer {
