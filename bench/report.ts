@@ -121,5 +121,6 @@ export function renderJson(outcomes: readonly WorkloadOutcome[], meta: Record<st
   }
   json.targets = targets;
   json.ok = outcomes.every((o) => o.ok);
-  return `${JSON.stringify(json, null, 2)}\n`;
+  // One line, so that `npm run bench -- --json | tail -n 1` parses even after npm's banners.
+  return `${JSON.stringify(json)}\n`;
 }
