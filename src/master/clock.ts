@@ -15,12 +15,22 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
-/** Wall-clock time and Node's timers. */
+// Node fires a timer longer than this at once, so longer waits (a
+// worker_lost_after of 30d, say) are scheduled in slices.
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** Wall-clock time and Node's timers (unreferenced: they never keep the master alive). */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
-    const timer = setTimeout(fn, ms);
-    timer.unref?.();
+    const due = Date.now() + ms;
+    let timer: NodeJS.Timeout;
+    const arm = () => {
+      const left = due - Date.now();
+      timer = setTimeout(left > LONGEST_TIMER_MS ? arm : fn, Math.max(0, Math.min(left, LONGEST_TIMER_MS)));
+      timer.unref();
+    };
+    arm();
     return { cancel: () => clearTimeout(timer) };
   },
 };
