@@ -110,11 +110,16 @@ builders:
     steps:
       - { name: work, run: "echo running on \${{ props.worker }}; sleep 2; echo done" }
 `, ['linux-1', 'linux-2']);
+    // Without --wait, force prints the build once a worker has taken it.
     const forced = await client(farm, ['force', 'slow', '--json']);
     expect(forced.code).toBe(0);
-    const first = await waitFor('the build to start', async () => {
-      const { builds } = await apiGet(farm.url, '/builds?builder=slow');
-      return builds[0]?.state === 'running' ? builds[0] : undefined;
+    const first = JSON.parse(forced.stdout);
+    expect(first).toMatchObject({ builder: 'slow', number: 1, state: 'running', result: null });
+    expect(first.steps.map((s: any) => s.name)).toEqual(['work']);
+    // Kill it once its step runs, not before the worker has it.
+    await waitFor('the step to start', async () => {
+      const build = await apiGet(farm.url, `/builds/${first.id}`);
+      return build.steps[0].state === 'running' ? true : undefined;
     });
     farm.workers[first.worker]!.kill('SIGKILL');
     const other = first.worker === 'linux-1' ? 'linux-2' : 'linux-1';
@@ -150,8 +155,8 @@ builders:
       - { name: last, run: "echo last >> runs.txt; cat runs.txt" }
 `;
     const farm = await startFarm(config, ['linux-1']);
-    const forced = JSON.parse((await client(farm, ['force', 'long', '--json'])).stdout);
-    expect(forced).toHaveProperty('id');
+    const queued = JSON.parse((await client(farm, ['force', 'long', '--queued', '--json'])).stdout);
+    expect(queued).toMatchObject({ builder: 'long', state: 'queued', build_id: null });
 
     const countStep = await waitFor('the count step to print line 10', async () => {
       const { builds } = await apiGet(farm.url, '/builds?builder=long');

@@ -100,13 +100,33 @@ describe('every command', () => {
 });
 
 describe('force', () => {
-  it('queues a request and prints its id', async () => {
-    expect(await shepherd('force', 'unix-tests', '--prop', 'branch=dev', '-p', 'x=1', '--token', TEST_TOKEN, ...client)).toBe(0);
+  it('--queued queues a request and prints its id', async () => {
+    expect(await shepherd('force', 'unix-tests', '--queued', '--prop', 'branch=dev', '-p', 'x=1', '--token', TEST_TOKEN, ...client)).toBe(0);
     const id = Number(out().trim());
     const request = await control.store.getRequest(id);
     expect(request).toMatchObject({ builder: 'unix-tests', properties: { branch: 'dev', x: '1' } });
     expect(request?.submittedBy).not.toBe('api');
     await control.cancelRequest(id);
+  });
+
+  it('without --queued, waits for a worker to take the request and prints the build', async () => {
+    const queued = control.events.once('build:queued');
+    const cli = shepherd('force', 'unix-tests', '--json', '--token', TEST_TOKEN, ...client);
+    const { request } = await queued;
+    const started = (await control.store.startBuild({
+      requestId: request.id, builder: request.builder, worker: 'linux-1', properties: {}, steps: ['configure'], startedAt: Date.now(),
+    }))!;
+    expect(await cli).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ id: started.build.id, number: started.build.number, builder: 'unix-tests', state: 'running' });
+    await control.store.finishBuild(started.build.id, { result: 'SUCCESS', summary: null, finishedAt: Date.now(), requeue: false });
+  });
+
+  it('without --queued, exits 1 when the request is cancelled before it starts', async () => {
+    const queued = control.events.once('build:queued');
+    const cli = shepherd('force', 'unix-tests', '--token', TEST_TOKEN, ...client);
+    await control.cancelRequest((await queued).request.id);
+    expect(await cli).toBe(1);
+    expect(stderr.join('')).toMatch(/was cancelled before it started/);
   });
 
   it('reports API errors as one line with the code, exit 1', async () => {
