@@ -4,7 +4,7 @@
  * connect to (whose protocol lives in `workers/`, not here).
  */
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { MAX_FRAME_BYTES } from '../../protocol/messages.js';
@@ -41,7 +41,7 @@ export async function createHttpServer(control: MasterControl, options: HttpServ
     forceCloseConnections: true,
     // Two info lines per API call drown the build lifecycle in the master's log;
     // errors are still logged by the error replies.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
   installErrorReplies(app);
