@@ -352,7 +352,9 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
         const slots: WorkerSlot[] = [];
         for (const [name, state] of this.#workers) {
           if (state.connection && state.builds.size < state.config.max_builds) {
-            slots.push({ name, dimensions: this.#dimensionsOf(state), maxBuilds: state.config.max_builds, running: state.builds.size });
+            const busyBuilders = new Set<string>();
+            for (const id of state.builds) busyBuilders.add(this.#active.get(id)?.build.builder ?? '');
+            slots.push({ name, dimensions: this.#dimensionsOf(state), maxBuilds: state.config.max_builds, running: state.builds.size, busyBuilders });
           }
         }
         if (slots.length === 0 || this.#queue.size === 0 || this.#stopping) break;

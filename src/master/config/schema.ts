@@ -61,7 +61,7 @@ export const MasterSection = z.strictObject({
 export const WorkerEntry = z.strictObject({
   name: Name('worker').describe('Unique worker name; the agent connects with it.'),
   secret_env: EnvName.describe("Environment variable on the master holding this worker's secret."),
-  max_builds: z.number().int().min(1).max(1000).default(1).describe('How many builds it runs at once.'),
+  max_builds: z.number().int().min(1).max(1000).default(1).describe('How many builds it runs at once (of different builders: one build per builder per worker at a time).'),
   dimensions: Dimensions.default({}).describe(
     'Properties builders select on (os, arch, ...). Merged over what the agent reports.',
   ),

@@ -21,15 +21,23 @@ describe('assignRequests', () => {
     ['mac', { os: 'macos' }],
     ['pinned', ['w2']],
   ]);
-  const slot = (name: string, maxBuilds = 1, running = 0, dimensions = linux): WorkerSlot => ({ name, dimensions, maxBuilds, running });
+  const slot = (name: string, maxBuilds = 1, running = 0, dimensions = linux, busyBuilders: string[] = []): WorkerSlot => ({
+    name, dimensions, maxBuilds, running, busyBuilders: new Set(busyBuilders),
+  });
 
   it('serves requests in the given order and respects max_builds', () => {
     const out = assignRequests(
-      [{ id: 1, builder: 'unix' }, { id: 2, builder: 'unix' }, { id: 3, builder: 'unix' }],
-      selectors,
+      [{ id: 1, builder: 'unix' }, { id: 2, builder: 'pinned' }, { id: 3, builder: 'unix' }],
+      new Map<string, any>([['unix', { os: 'linux' }], ['pinned', ['w1']]]),
       [slot('w1', 2)],
     );
     expect(out).toEqual([{ requestId: 1, worker: 'w1' }, { requestId: 2, worker: 'w1' }]);
+  });
+
+  it('runs one build of a builder per worker at a time, as Buildbot does', () => {
+    const requests = [{ id: 1, builder: 'unix' }, { id: 2, builder: 'unix' }, { id: 3, builder: 'unix' }];
+    expect(assignRequests(requests, selectors, [slot('w1', 4)])).toEqual([{ requestId: 1, worker: 'w1' }]);
+    expect(assignRequests(requests, selectors, [slot('w1', 4, 1, linux, ['unix']), slot('w2', 2)])).toEqual([{ requestId: 1, worker: 'w2' }]);
   });
 
   it('does not let an unservable request block the ones behind it', () => {
@@ -38,9 +46,10 @@ describe('assignRequests', () => {
   });
 
   it('spreads load to the least busy worker, then by name', () => {
+    const sel = new Map<string, any>([['a', { os: 'linux' }], ['b', { os: 'linux' }], ['c', { os: 'linux' }]]);
     const out = assignRequests(
-      [{ id: 1, builder: 'unix' }, { id: 2, builder: 'unix' }, { id: 3, builder: 'unix' }],
-      selectors,
+      [{ id: 1, builder: 'a' }, { id: 2, builder: 'b' }, { id: 3, builder: 'c' }],
+      sel,
       [slot('w2', 2), slot('w1', 2, 1)],
     );
     expect(out).toEqual([

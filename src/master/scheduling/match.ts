@@ -24,6 +24,8 @@ export interface WorkerSlot {
   dimensions: Readonly<Record<string, string>>;
   maxBuilds: number;
   running: number;
+  /** Builders with a build running on it now: they share one directory there, so one build each at a time. */
+  busyBuilders: ReadonlySet<string>;
 }
 
 /** A queued request, as the matcher sees it. */
@@ -44,7 +46,8 @@ export interface Assignment {
  * take now waits without blocking requests behind it that other workers can
  * take. Among the workers that can take a request, the least loaded (by share
  * of its capacity in use) wins, then the name, so that load spreads and the
- * outcome is deterministic.
+ * outcome is deterministic. As in Buildbot, a worker runs at most one build
+ * of a builder at a time (the builder's directory on it is shared).
  */
 export function assignRequests(
   requests: readonly PendingRequest[],
@@ -52,6 +55,7 @@ export function assignRequests(
   workers: readonly WorkerSlot[],
 ): Assignment[] {
   const running = new Map(workers.map((w) => [w.name, w.running]));
+  const busy = new Map(workers.map((w) => [w.name, new Set(w.busyBuilders)]));
   const assignments: Assignment[] = [];
   for (const request of requests) {
     const selector = selectors.get(request.builder);
@@ -59,10 +63,10 @@ export function assignRequests(
     let best: WorkerSlot | undefined;
     let bestLoad = Infinity;
     for (const worker of workers) {
-      const busy = running.get(worker.name)!;
-      if (busy >= worker.maxBuilds) continue;
+      const count = running.get(worker.name)!;
+      if (count >= worker.maxBuilds || busy.get(worker.name)!.has(request.builder)) continue;
       if (!workerMatchesBuilder(selector, worker.name, worker.dimensions)) continue;
-      const load = busy / worker.maxBuilds;
+      const load = count / worker.maxBuilds;
       if (load < bestLoad || (load === bestLoad && best && worker.name < best.name)) {
         best = worker;
         bestLoad = load;
@@ -70,6 +74,7 @@ export function assignRequests(
     }
     if (!best) continue;
     running.set(best.name, running.get(best.name)! + 1);
+    busy.get(best.name)!.add(request.builder);
     assignments.push({ requestId: request.id, worker: best.name });
   }
   return assignments;
