@@ -2,11 +2,13 @@
  * The core, end to end: a real master process, real worker processes (the
  * one-file bundle), the CLI, real builds of the example C project.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  CLI,
+  ManagedProcess,
   ROOT,
   apiGet,
   freePort,
@@ -255,3 +257,43 @@ describe('bad input is refused clearly and disturbs nothing else', () => {
   });
 });
 
+
+describe('a volunteer runs `shepherd worker --config worker.yml`', () => {
+  it('connects with the admin contact and extra dimensions from its own config, and builds', async () => {
+    const farm = await startFarm((port) => `
+master: { listen: "127.0.0.1:${port}", database: "sqlite:./shepherd.sqlite", api_token_env: SHEPHERD_API_TOKEN }
+workers:
+  - { name: linux-1, secret_env: SHEPHERD_SECRET_LINUX_1, dimensions: { os: linux } }
+builders:
+  - name: glibc-only
+    workers: { libc: glibc-2.36 }
+    steps:
+      - { name: hello, run: "echo hello from \${{ props.worker }}" }
+`, []);
+    const workerDir = join(farm.dir, 'volunteer');
+    const workerConfig = writeFile(farm.dir, 'worker.yml', `
+master: ${farm.url.replace('http', 'ws')}
+name: linux-1
+secret_env: SHEPHERD_SECRET_LINUX_1
+dir: ${workerDir}
+admin: "Ada Lovelace <ada@example.org>"
+dimensions: { libc: glibc-2.36 }    # added to what the agent detects itself
+`);
+    const worker = new ManagedProcess('shepherd worker', spawn(process.execPath, [CLI, 'worker', '--config', workerConfig], {
+      env: { ...process.env, SHEPHERD_SECRET_LINUX_1: farm.env.SHEPHERD_SECRET_LINUX_1 },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }));
+    await waitForWorkers(farm.url, ['linux-1']);
+    const shown = await apiGet(farm.url, '/workers/linux-1');
+    expect(shown.info).toMatchObject({ admin: 'Ada Lovelace <ada@example.org>', os: expect.any(String), agent_version: expect.any(String) });
+    expect(shown.dimensions).toMatchObject({ os: 'linux', libc: 'glibc-2.36' });
+
+    const forced = await client(farm, ['force', 'glibc-only', '--wait', '--json']);
+    expect(forced.code).toBe(0);
+    const build = JSON.parse(forced.stdout);
+    const log = await client(farm, ['log', String(build.id), '--step', 'hello']);
+    expect(log.stdout).toBe('hello from linux-1\n');
+
+    await Promise.all([farm.master.stop(), worker.stop()]);
+  });
+});
