@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHttpServer } from '../master/api/server.js';
 import { createTestControl, TEST_TOKEN, type TestControl } from '../master/api/test-control.js';
-import type { Build, BuildRequest, Result } from '../master/domain.js';
+import type { Build, BuildRequest } from '../master/domain.js';
 import { createProgram } from './program.js';
 import { runCli } from './run-cli.js';
 
@@ -48,32 +48,21 @@ afterEach(() => {
 const shepherd = (...args: string[]) => runCli(['node', 'shepherd', ...args]);
 const out = () => Buffer.concat(stdout).toString();
 
-/** What the coordinator would do: claim the request, run its steps, finish the build. */
-async function runBuild(request: BuildRequest, result: Result, requeue = false): Promise<Build> {
-  const started = (await control.store.startBuild({
-    requestId: request.id,
-    builder: request.builder,
-    worker: 'linux-1',
-    properties: request.properties,
-    steps: ['configure', 'compile', 'test'],
-    startedAt: Date.now(),
-  }))!;
-  control.events.emit('build:started', { build: started.build, request: started.request });
-  for (const step of started.steps) {
-    await control.store.markStepStarted(step.id, { command: 'make', workdir: '.', startedAt: Date.now() });
-    await control.store.appendLog(step.id, Buffer.from(`${step.name} output\n`), 1);
-    const finished = await control.store.finishStep(step.id, {
-      result: step.index === 2 ? result : 'SUCCESS',
-      exitCode: 0,
-      signal: null,
-      summary: null,
-      finishedAt: Date.now(),
-    });
-    control.events.emit('step:finished', { build: started.build, step: finished, durationMs: 1200 });
-  }
-  const end = await control.store.finishBuild(started.build.id, { result, summary: null, finishedAt: Date.now(), requeue });
-  control.events.emit('build:finished', { ...end, requeued: requeue });
-  return end.build;
+/**
+ * linux-1 connects and the coordinator runs the request's build there: each
+ * step writes `<name> output\n` (then `extra[name]`) and takes 1.2s; `test`
+ * ends with `result`. linux-1 disconnects afterwards, so later requests stay queued.
+ */
+async function runBuild(request: BuildRequest, result: 'SUCCESS' | 'FAILURE', extra: Record<string, Buffer> = {}): Promise<Build> {
+  if (!control.connection('linux-1')) await control.connect('linux-1');
+  const started = await control.buildStarted(request.id);
+  const build = await control.runBuild(started.id, (step) => {
+    control.sendOutput(step.id, `${step.name} output\n`);
+    if (extra[step.name]) control.sendOutput(step.id, extra[step.name]!);
+    return { duration_ms: 1200, exit_code: step.name === 'test' && result === 'FAILURE' ? 1 : 0 };
+  });
+  control.disconnect('linux-1');
+  return build;
 }
 
 describe('every command', () => {
@@ -113,12 +102,12 @@ describe('force', () => {
     const queued = control.events.once('build:queued');
     const cli = shepherd('force', 'unix-tests', '--json', '--token', TEST_TOKEN, ...client);
     const { request } = await queued;
-    const started = (await control.store.startBuild({
-      requestId: request.id, builder: request.builder, worker: 'linux-1', properties: {}, steps: ['configure'], startedAt: Date.now(),
-    }))!;
+    await control.connect('linux-1');
+    const started = await control.buildStarted(request.id);
     expect(await cli).toBe(0);
-    expect(JSON.parse(out())).toMatchObject({ id: started.build.id, number: started.build.number, builder: 'unix-tests', state: 'running' });
-    await control.store.finishBuild(started.build.id, { result: 'SUCCESS', summary: null, finishedAt: Date.now(), requeue: false });
+    expect(JSON.parse(out())).toMatchObject({ id: started.id, number: started.number, builder: 'unix-tests', state: 'running' });
+    await control.finishBuild(started.id);
+    control.disconnect('linux-1');
   });
 
   it('without --queued, exits 1 when the request is cancelled before it starts', async () => {
@@ -146,7 +135,14 @@ describe('force', () => {
     const queued = control.events.once('build:queued');
     const cli = shepherd('force', 'unix-tests', '--wait', '--json', '--token', TEST_TOKEN, ...client);
     const { request } = await queued;
-    await runBuild(request, 'RETRY', true);
+    await control.connect('linux-1');
+    const first = await control.buildStarted(request.id);
+    await control.nextStep(first.id);
+    // The agent restarts: back without its running step, so the build ends RETRY and the request is queued again.
+    const retried = control.buildFinished(first.id);
+    control.disconnect('linux-1', 'agent restarted');
+    await control.connect('linux-1');
+    expect((await retried).result).toBe('RETRY');
     const final = await runBuild((await control.store.getRequest(request.id))!, 'SUCCESS');
     expect(await cli).toBe(0);
     const printed = JSON.parse(out());
@@ -180,9 +176,10 @@ describe('force', () => {
 
 describe('reading', () => {
   let build: Build;
+  const binary = Buffer.from([0xff, 0x00, 0x0a, 0xc3]);
   beforeAll(async () => {
     const request = await control.force({ builder: 'unix-tests', properties: {}, reason: 'r', submittedBy: null });
-    build = await runBuild(request, 'SUCCESS');
+    build = await runBuild(request, 'SUCCESS', { compile: binary });
   });
 
   it('builds: a table, or the API JSON', async () => {
@@ -197,9 +194,6 @@ describe('reading', () => {
   });
 
   it('log --step writes exactly the bytes of the step', async () => {
-    const steps = await control.store.getSteps(build.id);
-    const binary = Buffer.from([0xff, 0x00, 0x0a, 0xc3]);
-    await control.store.appendLog(steps[1]!.id, binary, 2);
     expect(await shepherd('log', String(build.id), '--step', 'compile', ...client)).toBe(0);
     expect(Buffer.concat(stdout)).toEqual(Buffer.concat([Buffer.from('compile output\n'), binary]));
   });
@@ -212,7 +206,7 @@ describe('reading', () => {
   });
 
   it('workers: a table', async () => {
-    control.connect('linux-1');
+    await control.connect('linux-1');
     expect(await shepherd('workers', ...client)).toBe(0);
     expect(out()).toMatch(/^NAME +STATE +BUILDS +OS\/ARCH +ADMIN +LAST SEEN\nlinux-1 +idle +0\/1 +linux\/x86_64 +ops <ops@example.org> +now\n/);
   });

@@ -21,21 +21,12 @@ afterAll(async () => {
   await control.close();
 });
 
+/** linux-1 connects and the coordinator starts the request's build there; with `finish`, every step succeeds. */
 async function startAndFinish(requestId: number, finish: boolean) {
-  const request = (await control.store.getRequest(requestId))!;
-  const started = (await control.store.startBuild({
-    requestId,
-    builder: request.builder,
-    worker: 'linux-1',
-    properties: {},
-    steps: ['configure'],
-    startedAt: Date.now(),
-  }))!;
-  control.events.emit('build:started', { build: started.build, request: started.request });
-  if (!finish) return started.build;
-  const end = await control.store.finishBuild(started.build.id, { result: 'SUCCESS', summary: null, finishedAt: Date.now(), requeue: false });
-  control.events.emit('build:finished', { ...end, requeued: false });
-  return end.build;
+  if (!control.connection('linux-1')) await control.connect('linux-1');
+  const build = await control.buildStarted(requestId);
+  if (!finish) return build;
+  return control.finishBuild(build.id, 'SUCCESS');
 }
 
 describe('waitForRequest', () => {
@@ -65,8 +56,7 @@ describe('waitForRequest', () => {
     // The master goes away (as in a restart) while the build runs...
     app.server.closeAllConnections();
     // ...and the build ends before the client is back.
-    const end = await control.store.finishBuild(build.id, { result: 'FAILURE', summary: null, finishedAt: Date.now(), requeue: false });
-    control.events.emit('build:finished', { ...end, requeued: false });
+    await control.finishBuild(build.id, 'FAILURE');
     const outcome = await waiting;
     expect(outcome).toMatchObject({ kind: 'build', build: { id: build.id, result: 'FAILURE' } });
     expect(lines.some((line) => line.includes('reconnecting'))).toBe(true);

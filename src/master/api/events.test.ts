@@ -44,6 +44,7 @@ async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, done: 
 
 describe('GET /api/v1/events', () => {
   it('sends one SSE message per event, then unsubscribes on disconnect', async () => {
+    await control.connect('linux-1');
     const abort = new AbortController();
     const response = await fetch(`${base}/api/v1/events`, { signal: abort.signal });
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
@@ -52,7 +53,7 @@ describe('GET /api/v1/events', () => {
     expect(subscriptions.active).toBe(12);
 
     const { build, steps } = await control.startBuild('unix-tests', 'linux-1');
-    control.events.emit('step:output', { buildId: build.id, stepId: steps[0]!.id, offset: 0, data: Buffer.from('secret bytes') });
+    control.sendOutput(steps[0]!.id, 'secret bytes');
     text = await readUntil(reader, (t) => t.includes('event: step:output'), text);
 
     const messages = text
@@ -62,7 +63,7 @@ describe('GET /api/v1/events', () => {
         const [event, data] = block.split('\n');
         return { event: event!.slice('event: '.length), data: JSON.parse(data!.slice('data: '.length)) };
       });
-    expect(messages.map((m) => m.event)).toEqual(['build:queued', 'build:started', 'step:output']);
+    expect(messages.map((m) => m.event)).toEqual(['build:queued', 'build:started', 'step:started', 'step:output']);
     expect(messages[1]!.data).toEqual({
       build_id: build.id,
       request_id: build.requestId,
@@ -70,7 +71,7 @@ describe('GET /api/v1/events', () => {
       number: 1,
       worker: 'linux-1',
     });
-    expect(messages[2]!.data).toEqual({ build_id: build.id, step_id: steps[0]!.id, offset: 0, length: 12 });
+    expect(messages[3]!.data).toEqual({ build_id: build.id, step_id: steps[0]!.id, offset: 0, length: 12 });
     expect(text).not.toContain('secret bytes');
 
     abort.abort();

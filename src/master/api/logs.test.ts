@@ -10,34 +10,50 @@ let control: TestControl;
 let app: FastifyInstance;
 let build: Build;
 let steps: Step[];
+/** Called (and awaited) at the start of every `logLength`, so a test can act between subscribe and read. */
+let onLogLength: ((stepId: number) => Promise<void> | void) | undefined;
 
 beforeEach(async () => {
   control = await createTestControl();
+  onLogLength = undefined;
+  const logLength = control.logLength.bind(control);
+  control.logLength = async function logLengthAfterHook(stepId) {
+    await onLogLength?.(stepId);
+    return logLength(stepId);
+  };
   app = await createHttpServer(control, { logger: false, registry: new Registry(), onWorkerSocket: (s) => s.close() });
+  // The coordinator starts the build on linux-1 and sends it the first step (configure), which is now running.
   ({ build, steps } = await control.startBuild('unix-tests', 'linux-1'));
-  await control.store.markStepStarted(steps[0]!.id, { command: './configure', workdir: '.', startedAt: Date.now() });
 });
 afterEach(async () => {
   await app.close();
   await control.close();
 });
 
-let seq = 0;
-/** What the log pipeline does: announce output, then store it. */
-async function output(step: Step, offset: number, text: string, store = true) {
-  control.events.emit('step:output', { buildId: build.id, stepId: step.id, offset, data: Buffer.from(text) });
-  if (store) await control.store.appendLog(step.id, Buffer.from(text), ++seq);
+/** The worker sends output: the coordinator announces it, then stores it. */
+function output(step: Step, text: string | Buffer) {
+  control.sendOutput(step.id, text);
 }
 
 async function finishStep(step: Step) {
-  const finished = await control.store.finishStep(step.id, {
-    result: 'SUCCESS',
-    exitCode: 0,
-    signal: null,
-    summary: null,
-    finishedAt: Date.now(),
-  });
-  control.events.emit('step:finished', { build, step: finished, durationMs: 10 });
+  await control.finishStep(step.id, { duration_ms: 10 });
+}
+
+/**
+ * Runs `fn` with its `step:output` announcements lost on the way to the
+ * follower: the coordinator announces every byte it takes, so this is the
+ * only way to see the follower fill a gap from the log.
+ */
+function unannounced(fn: () => void) {
+  const emit = control.events.emit;
+  control.events.emit = function dropOutput(event, payload) {
+    if (event !== 'step:output') emit.call(control.events, event, payload);
+  } as typeof emit;
+  try {
+    fn();
+  } finally {
+    control.events.emit = emit;
+  }
 }
 
 /** Counts event subscriptions, so a test can see a disconnected client's listeners go. */
@@ -58,8 +74,9 @@ function countSubscriptions(): { active: () => number } {
 describe('log ranges', () => {
   it('serves the raw bytes of a range as text/plain', async () => {
     const step = steps[0]!;
-    await control.store.appendLog(step.id, Buffer.from('hello '), 1);
-    await control.store.appendLog(step.id, Buffer.from('world\n'), 2);
+    output(step, 'hello ');
+    output(step, 'world\n');
+    await control.stored(step.id);
     const whole = await app.inject({ method: 'GET', url: `/api/v1/steps/${step.id}/log` });
     expect(whole.statusCode).toBe(200);
     expect(whole.headers['content-type']).toBe('text/plain; charset=utf-8');
@@ -70,7 +87,11 @@ describe('log ranges', () => {
   });
 
   it('addresses a step by build and index or name, and downloads', async () => {
-    await control.store.appendLog(steps[1]!.id, Buffer.from('cc -c x.c\n'), 1);
+    await finishStep(steps[0]!);
+    const compile = await control.nextStep(build.id);
+    expect(compile.id).toBe(steps[1]!.id);
+    output(compile, 'cc -c x.c\n');
+    await control.stored(compile.id);
     const byName = await app.inject({ method: 'GET', url: `/api/v1/builds/${build.id}/steps/compile/log` });
     expect(byName.body).toBe('cc -c x.c\n');
     const byIndex = await app.inject({ method: 'GET', url: `/api/v1/builds/${build.id}/steps/1/log?download=1` });
@@ -98,10 +119,11 @@ describe('log ranges', () => {
     for (let i = 0; i < total / chunk.length; i++) {
       chunk.fill(`${i} line of output\n`);
       expected.update(chunk);
-      await control.store.appendLog(step.id, chunk, i + 1);
+      output(step, chunk);
     }
+    await control.stored(step.id);
     let chunksRead = 0;
-    const readLog = control.readLog;
+    const readLog = control.readLog.bind(control);
     control.readLog = async function* countChunks(...args) {
       for await (const piece of readLog(...args)) {
         chunksRead++;
@@ -133,25 +155,25 @@ describe('log ranges', () => {
 describe('following a log', () => {
   it('sends stored then live output, every byte exactly once, and ends with the step', async () => {
     const step = steps[0]!;
-    await output(step, 0, 'AAA');
+    output(step, 'AAA');
     let subscribed!: () => void;
     const ready = new Promise<void>((resolve) => (subscribed = resolve));
     let calls = 0;
-    control.onLogLength = async () => {
+    onLogLength = async () => {
       // Output arriving between the subscription and the read: it reaches both the buffer and the log.
       if (calls++ === 0) {
-        await output(step, 3, 'BBB');
+        output(step, 'BBB');
         subscribed();
       }
     };
     const response = app.inject({ method: 'GET', url: `/api/v1/steps/${step.id}/log?follow=1` });
     await ready;
-    await output(step, 6, 'CCC');
-    // A resent chunk overlapping what was sent: only its new bytes go out.
-    await output(step, 4, 'BBCCCDD', false);
-    await control.store.appendLog(step.id, Buffer.from('DD'), ++seq);
-    // Stored but never announced (a note written at the end): sent from the log before finishing.
-    await control.store.appendLog(step.id, Buffer.from('\n[end]\n'), ++seq);
+    output(step, 'CCC');
+    // A chunk resent after a reconnect (same sequence number): nothing goes out twice.
+    control.sendOutput(step.id, 'BBB', 2);
+    output(step, 'DD');
+    // In the log but never announced to this follower: sent from the log before finishing.
+    unannounced(() => output(step, '\n[end]\n'));
     await finishStep(step);
     const result = await response;
     expect(result.statusCode).toBe(200);
@@ -163,18 +185,18 @@ describe('following a log', () => {
     const step = steps[0]!;
     let subscribed!: () => void;
     const ready = new Promise<void>((resolve) => (subscribed = resolve));
-    control.onLogLength = () => subscribed();
+    onLogLength = () => subscribed();
     const response = app.inject({ method: 'GET', url: `/api/v1/steps/${step.id}/log?follow=1` });
     await ready;
-    await control.store.appendLog(step.id, Buffer.from('12345'), ++seq);
-    await output(step, 5, '678');
+    unannounced(() => output(step, '12345'));
+    output(step, '678');
     await finishStep(step);
     expect((await response).body).toBe('12345678');
   });
 
   it('just streams a finished step', async () => {
     const step = steps[0]!;
-    await output(step, 0, 'done\n');
+    output(step, 'done\n');
     await finishStep(step);
     const response = await app.inject({ method: 'GET', url: `/api/v1/steps/${step.id}/log?follow=1` });
     expect(response.body).toBe('done\n');
@@ -183,25 +205,27 @@ describe('following a log', () => {
   it('ends when the build finishes without running the step', async () => {
     const step = steps[2]!;
     const response = app.inject({ method: 'GET', url: `/api/v1/builds/${build.id}/steps/test/log?follow=1` });
-    await new Promise<void>((resolve) => (control.onLogLength = () => resolve()));
-    const finished = await control.store.finishBuild(build.id, { result: 'FAILURE', summary: null, finishedAt: 1, requeue: false });
-    control.events.emit('build:finished', { ...finished, requeued: false });
+    await new Promise<void>((resolve) => (onLogLength = () => resolve()));
+    // configure fails: the build halts and ends FAILURE without running `test`.
+    const finished = control.buildFinished(build.id);
+    await control.finishStep(steps[0]!.id, { exit_code: 1 });
+    expect((await finished).result).toBe('FAILURE');
     expect((await response).body).toBe('');
     expect(step.state).toBe('pending');
   });
 
   it('stops at `end` while following', async () => {
     const step = steps[0]!;
-    await output(step, 0, 'abc');
+    output(step, 'abc');
     const response = app.inject({ method: 'GET', url: `/api/v1/steps/${step.id}/log?follow=1&start=1&end=5` });
-    await new Promise<void>((resolve) => (control.onLogLength = () => resolve()));
-    await output(step, 3, 'defgh');
+    await new Promise<void>((resolve) => (onLogLength = () => resolve()));
+    output(step, 'defgh');
     expect((await response).body).toBe('bcde');
   });
 
   it('unsubscribes when the client goes away', async () => {
     const step = steps[0]!;
-    await output(step, 0, 'first\n');
+    output(step, 'first\n');
     const subscriptions = countSubscriptions();
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as { port: number };

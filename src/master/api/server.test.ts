@@ -30,10 +30,9 @@ afterEach(async () => {
 
 const auth = { authorization: `Bearer ${TEST_TOKEN}` };
 
-async function finishBuild(buildId: number, result: 'SUCCESS' | 'FAILURE' = 'SUCCESS') {
-  const finished = await control.store.finishBuild(buildId, { result, summary: null, finishedAt: Date.now(), requeue: false });
-  control.events.emit('build:finished', { ...finished, requeued: false });
-  return finished.build;
+/** Its worker runs the build to the end: every step succeeds, or (FAILURE) the running one fails. */
+function finishBuild(buildId: number, result: 'SUCCESS' | 'FAILURE' = 'SUCCESS') {
+  return control.finishBuild(buildId, result);
 }
 
 describe('meta', () => {
@@ -78,7 +77,7 @@ describe('builders', () => {
   });
 
   it('shows one builder with its queue and matching workers', async () => {
-    await control.force({ builder: 'unix-tests', properties: {}, reason: 'r', submittedBy: null });
+    await control.force({ builder: 'unix-tests', properties: { branch: 'main' }, reason: 'r', submittedBy: null });
     await control.force({ builder: 'mac-build', properties: {}, reason: 'r', submittedBy: null });
     const response = await app.inject({ method: 'GET', url: '/api/v1/builders/unix-tests' });
     expect(response.statusCode).toBe(200);
@@ -250,9 +249,10 @@ describe('builds', () => {
   });
 
   it('shows a build with its steps, by id and by number', async () => {
+    // The coordinator has started configure (workdir `build` in TEST_CONFIG); its output is stored.
     const { build, steps } = await control.startBuild('unix-tests', 'linux-1');
-    await control.store.markStepStarted(steps[0]!.id, { command: './configure', workdir: 'build', startedAt: Date.now() });
-    await control.store.appendLog(steps[0]!.id, Buffer.from('checking...\n'), 1);
+    control.sendOutput(steps[0]!.id, 'checking...\n');
+    await control.stored(steps[0]!.id);
     const byId = await app.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` });
     expect(byId.statusCode).toBe(200);
     const body = byId.json();
@@ -281,12 +281,17 @@ describe('builds', () => {
   });
 
   it('cancels a running build (202), then answers 409', async () => {
-    const { build } = await control.startBuild('unix-tests', 'linux-1');
+    const { build, steps } = await control.startBuild('unix-tests', 'linux-1');
     const url = `/api/v1/builds/${build.id}/cancel`;
     expect((await app.inject({ method: 'POST', url, payload: {} })).statusCode).toBe(401);
     const first = await app.inject({ method: 'POST', url, headers: auth, payload: { reason: 'enough' } });
     expect(first.statusCode).toBe(202);
     expect(first.json()).toEqual({ ok: true });
+    // The worker was told to kill the running step; it reports the step's end, and the build ends.
+    expect(control.connection('linux-1')!.cancelled).toEqual([steps[0]!.id]);
+    const finished = control.buildFinished(build.id);
+    await control.finishStep(steps[0]!.id, { exit_code: null, signal: 'SIGTERM', ended_by: 'cancel' });
+    await finished;
     expect((await control.store.getBuild(build.id))?.result).toBe('CANCELLED');
     const again = await app.inject({ method: 'POST', url, headers: auth });
     expect(again.statusCode).toBe(409);
@@ -319,7 +324,7 @@ describe('requests', () => {
 
 describe('workers', () => {
   it('lists workers in snake_case and shows one', async () => {
-    control.connect('linux-1');
+    await control.connect('linux-1');
     const { build } = await control.startBuild('unix-tests', 'linux-1');
     const { workers } = (await app.inject({ method: 'GET', url: '/api/v1/workers' })).json();
     expect(workers).toHaveLength(2);
@@ -341,16 +346,9 @@ describe('workers', () => {
 
 describe('metrics', () => {
   it('serves the Prometheus text with Shepherd metrics', async () => {
-    control.events.emit('worker:connected', { worker: 'linux-1', info: {} });
+    await control.connect('linux-1');
     const { build, steps } = await control.startBuild('unix-tests', 'linux-1');
-    const step = await control.store.finishStep(steps[0]!.id, {
-      result: 'SUCCESS',
-      exitCode: 0,
-      signal: null,
-      summary: null,
-      finishedAt: Date.now(),
-    });
-    control.events.emit('step:finished', { build, step, durationMs: 1500 });
+    await control.finishStep(steps[0]!.id, { duration_ms: 1500 });
     await finishBuild(build.id);
     const response = await app.inject({ method: 'GET', url: '/metrics' });
     expect(response.statusCode).toBe(200);

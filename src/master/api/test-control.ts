@@ -1,16 +1,19 @@
 /**
- * A `MasterControl` for the API's tests: a real SQLite store in memory and a
- * real event bus, with just enough of the coordinator's behaviour (force,
- * cancel, worker views) to drive every route. Builds are created through the
- * store, as the coordinator would.
+ * The master the API and CLI tests drive: the real `Coordinator` over a fresh
+ * in-memory SQLite store, plus helpers that act only through the worker side
+ * of the protocol (connect a `TestWorker`, send output, finish steps), so every
+ * build, step and log a test sees was produced the way production produces it.
+ * Test-only: excluded from the build.
  */
+import { pino } from 'pino';
+import type { StepOutcome, WorkerInfo } from '../../protocol/index.js';
+import { systemClock, type Clock } from '../clock.js';
 import { parseConfig } from '../config/load.js';
 import type { Build, BuildRequest, Step } from '../domain.js';
-import { ShepherdError } from '../errors.js';
 import { MasterEventBus } from '../events.js';
+import { Coordinator } from '../builds/coordinator.js';
 import { openStore } from '../store/open-store.js';
-import type { Store } from '../store/store.js';
-import type { ForceInput, MasterControl, WorkerView } from './control.js';
+import { TestWorker } from '../workers/test-worker.js';
 
 /** The config the API tests use unless they pass their own. */
 export const TEST_CONFIG = {
@@ -26,7 +29,7 @@ export const TEST_CONFIG = {
       tags: ['unix'],
       properties: { branch: 'main' },
       steps: [
-        { name: 'configure', run: './configure' },
+        { name: 'configure', run: './configure', workdir: 'build' },
         { name: 'compile', run: 'make' },
         { name: 'test', run: ['make', 'check'] },
       ],
@@ -38,120 +41,212 @@ export const TEST_CONFIG = {
 /** The API token of the test control. */
 export const TEST_TOKEN = 'test-token-123';
 
-/** A test control plus helpers to put builds into its store. */
-export interface TestControl extends MasterControl {
-  /** Called (and awaited) at the start of every `logLength`, so a test can act between subscribe and read. */
-  onLogLength: ((stepId: number) => Promise<void> | void) | undefined;
-  /** Marks a worker connected in `workers()`. */
-  connect(worker: string, info?: Record<string, unknown>): void;
-  /** Queues a request and starts its build on `worker`, with the builder's steps pending. */
+/** The info a worker connected by `connect` reports unless told otherwise. */
+const DEFAULT_INFO: Partial<WorkerInfo> = { os: 'linux', arch: 'x86_64', admin: 'ops <ops@example.org>' };
+
+/** What a test does from the worker side of the protocol. */
+export interface TestHelpers {
+  readonly clock: Clock;
+  /** Connects (or reconnects) a worker; `held` lists the steps its agent still holds. */
+  connect(worker: string, info?: Partial<WorkerInfo>, held?: { step_id: number; last_seq: number }[]): Promise<TestWorker>;
+  /** Drops a worker's connection, as a network failure would. */
+  disconnect(worker: string, reason?: string): void;
+  /** The worker's current connection, if connected. */
+  connection(worker: string): TestWorker | undefined;
+  /**
+   * Forces a request for `builder`, connects `worker` if it is not, and waits
+   * until the coordinator has started the build there and sent it its first step.
+   */
   startBuild(builder: string, worker: string): Promise<{ build: Build; steps: Step[]; request: BuildRequest }>;
+  /** Waits until the request's build has started (on whichever worker the coordinator chose). */
+  buildStarted(requestId: number): Promise<Build>;
+  /** Resolves with the build's next step that the worker was asked to run and this helper has not handed out yet. */
+  nextStep(buildId: number): Promise<Step>;
+  /** Sends a chunk of a running step's output from its worker; `seq` defaults to the next one. */
+  sendOutput(stepId: number, data: string | Buffer, seq?: number): void;
+  /** Resolves once everything sent for the step so far is stored (acked to the worker). */
+  stored(stepId: number): Promise<void>;
+  /** The step's worker reports its end; resolves with the step as recorded. */
+  finishStep(stepId: number, outcome?: Partial<StepOutcome>, lastSeq?: number): Promise<Step>;
+  /** Runs the build's remaining steps to the end, each with the outcome `each` returns; resolves with the finished build. */
+  runBuild(buildId: number, each?: (step: Step) => Partial<StepOutcome> | void | Promise<Partial<StepOutcome> | void>): Promise<Build>;
+  /** Runs the build to the end: every step succeeds, or (FAILURE) the next one fails. */
+  finishBuild(buildId: number, result?: 'SUCCESS' | 'FAILURE'): Promise<Build>;
+  /** Resolves with the build once it has finished. */
+  buildFinished(buildId: number): Promise<Build>;
+  /** Stops the coordinator and closes the store. */
   close(): Promise<void>;
 }
 
-/** Builds a test control over a fresh in-memory SQLite store. */
-export async function createTestControl(options: { config?: unknown; apiToken?: string | null } = {}): Promise<TestControl> {
+/** The real coordinator with the helpers above. */
+export type TestControl = Coordinator & TestHelpers;
+
+/** Builds a coordinator over a fresh in-memory SQLite store, with no worker connected. */
+export async function createTestControl(options: { config?: unknown; apiToken?: string | null; clock?: Clock } = {}): Promise<TestControl> {
   const config = parseConfig(options.config ?? TEST_CONFIG, 'test.yml', '/tmp');
-  const store: Store = await openStore('sqlite::memory:');
+  const store = await openStore('sqlite::memory:');
   const events = new MasterEventBus((event, error) => {
     throw new Error(`listener of ${event} failed: ${String(error)}`);
   });
-  const connected = new Map<string, Record<string, unknown>>();
-  let now = 1_700_000_000_000;
-  const tick = () => (now += 1000);
-
-  const control: TestControl = {
+  const clock = options.clock ?? systemClock;
+  const coordinator = new Coordinator({
     config,
     store,
     events,
+    clock,
+    logger: pino({ level: 'silent' }),
     apiToken: options.apiToken === undefined ? TEST_TOKEN : options.apiToken,
-    onLogLength: undefined,
+  });
+  await coordinator.recover();
 
-    async force(input: ForceInput) {
-      const builder = config.builders.find((b) => b.name === input.builder);
-      if (!builder) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no builder named "${input.builder}"`);
-      const request = await store.enqueueRequest({
-        builder: builder.name,
-        priority: input.priority ?? builder.priority,
-        properties: { ...builder.properties, ...input.properties },
-        reason: input.reason,
-        submittedBy: input.submittedBy,
-        submittedAt: tick(),
+  const connections = new Map<string, TestWorker>();
+  /** Every connection ever made, so a step can be traced to its worker after a reconnect. */
+  const everConnected: TestWorker[] = [];
+  const sentSeq = new Map<number, number>();
+  const handedOut = new Set<number>();
+
+  function workerOf(stepId: number): TestWorker {
+    const first = everConnected.find((w) => w.started.some((s) => s.stepId === stepId));
+    const current = first && connections.get(first.name);
+    if (!current) throw new Error(`step ${stepId} is not running on a connected test worker`);
+    return current;
+  }
+
+  function buildFinished(buildId: number): Promise<Build> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (build: Build) => {
+        if (settled) return;
+        settled = true;
+        off();
+        resolve(build);
+      };
+      const off = events.on('build:finished', ({ build }) => {
+        if (build.id === buildId) settle(build);
       });
-      events.emit('build:queued', { request });
-      return request;
-    },
-
-    async cancelBuild(buildId, reason) {
-      const build = await store.getBuild(buildId);
-      if (!build) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no build with id ${buildId}`);
-      if (build.state === 'finished') throw new ShepherdError('SHEPHERD_E_CONFLICT', `build ${buildId} already finished`);
-      const finished = await store.finishBuild(buildId, { result: 'CANCELLED', summary: reason, finishedAt: tick(), requeue: false });
-      events.emit('build:finished', { ...finished, requeued: false });
-    },
-
-    async cancelRequest(requestId) {
-      const request = await store.getRequest(requestId);
-      if (!request) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no build request with id ${requestId}`);
-      const cancelled = await store.cancelQueuedRequest(requestId, tick());
-      if (!cancelled) throw new ShepherdError('SHEPHERD_E_CONFLICT', `build request ${requestId} is no longer queued`);
-      events.emit('request:cancelled', { request: cancelled });
-      return cancelled;
-    },
-
-    async workers(): Promise<WorkerView[]> {
-      const running = await store.listBuilds({ state: 'running', limit: 1000 });
-      return config.workers.map((worker) => {
-        const builds = running.filter((b) => b.worker === worker.name).map((b) => b.id);
-        const info = connected.get(worker.name) ?? null;
-        const isConnected = connected.has(worker.name);
-        return {
-          name: worker.name,
-          dimensions: { ...worker.dimensions },
-          maxBuilds: worker.max_builds,
-          state: !isConnected ? 'offline' : builds.length > 0 ? 'building' : 'idle',
-          connected: isConnected,
-          builds,
-          info,
-          protocol: isConnected ? 'shepherd' : null,
-          connectedAt: isConnected ? now : null,
-          lastSeen: isConnected ? now : null,
-        };
+      // Subscribed first, so an end between the check and the subscription is not missed.
+      void store.getBuild(buildId).then((build) => {
+        if (build?.state === 'finished') settle(build);
       });
-    },
+    });
+  }
 
-    async logLength(stepId) {
-      await control.onLogLength?.(stepId);
-      const step = await store.getStep(stepId);
-      if (!step) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no step with id ${stepId}`);
-      return step.logBytes;
-    },
-
-    readLog(stepId, start, end) {
-      return store.readLog(stepId, start, end);
-    },
-
-    connect(worker, info = { os: 'linux', arch: 'x86_64', admin: 'ops <ops@example.org>' }) {
-      connected.set(worker, info);
-    },
-
-    async startBuild(builderName, worker) {
-      const builder = config.builders.find((b) => b.name === builderName)!;
-      const request = await control.force({ builder: builderName, properties: {}, reason: 'test', submittedBy: 'test' });
-      const started = await store.startBuild({
-        requestId: request.id,
-        builder: builderName,
-        worker,
-        properties: request.properties,
-        steps: builder.steps.map((s) => s.name),
-        startedAt: tick(),
+  function buildStarted(requestId: number): Promise<Build> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (build: Build) => {
+        if (settled) return;
+        settled = true;
+        off();
+        resolve(build);
+      };
+      const off = events.on('build:started', ({ build }) => {
+        if (build.requestId === requestId) settle(build);
       });
-      if (!started) throw new Error('request was not claimable');
-      events.emit('build:started', { build: started.build, request: started.request });
-      return started;
+      void store.getRequest(requestId).then(async (request) => {
+        const build = request?.buildId != null ? await store.getBuild(request.buildId) : undefined;
+        if (build) settle(build);
+      });
+    });
+  }
+
+  async function nextStep(buildId: number): Promise<Step> {
+    const build = (await store.getBuild(buildId))!;
+    for (;;) {
+      const worker = connections.get(build.worker);
+      if (!worker) throw new Error(`worker ${build.worker} of build ${buildId} is not connected`);
+      const started = await worker.stepStarted((s) => s.buildId === buildId && !handedOut.has(s.stepId));
+      if (connections.get(build.worker) !== worker) continue;
+      handedOut.add(started.stepId);
+      return (await store.getStep(started.stepId))!;
+    }
+  }
+
+  async function finishStep(stepId: number, outcome: Partial<StepOutcome> = {}, lastSeq = sentSeq.get(stepId) ?? 0): Promise<Step> {
+    const worker = workerOf(stepId);
+    handedOut.add(stepId);
+    const done = events.once('step:finished', (p) => p.step.id === stepId);
+    coordinator.stepFinished(worker, stepId, lastSeq, {
+      exit_code: 0,
+      signal: null,
+      duration_ms: 10,
+      ended_by: null,
+      spawn_error: null,
+      ...outcome,
+    });
+    return (await done).step;
+  }
+
+  async function runBuild(
+    buildId: number,
+    each: (step: Step) => Partial<StepOutcome> | void | Promise<Partial<StepOutcome> | void> = () => {},
+  ): Promise<Build> {
+    const finished = buildFinished(buildId);
+    for (;;) {
+      const step = await Promise.race([finished.then(() => null), nextStep(buildId)]);
+      if (!step) return finished;
+      await finishStep(step.id, (await each(step)) ?? {});
+    }
+  }
+
+  const helpers: TestHelpers = {
+    clock,
+
+    async connect(worker, info = {}, held = []) {
+      const connection = new TestWorker(worker, { ...DEFAULT_INFO, ...info });
+      connections.set(worker, connection);
+      everConnected.push(connection);
+      await coordinator.attach(connection, held);
+      return connection;
     },
 
-    close: () => store.close(),
+    disconnect(worker, reason = 'test disconnect') {
+      const connection = connections.get(worker);
+      if (!connection) return;
+      connections.delete(worker);
+      coordinator.detach(connection, reason);
+    },
+
+    connection: (worker) => connections.get(worker),
+
+    async startBuild(builder, worker) {
+      if (!connections.has(worker)) await helpers.connect(worker);
+      const request = await coordinator.force({ builder, properties: {}, reason: 'test', submittedBy: 'test' });
+      const build = await buildStarted(request.id);
+      if (build.worker !== worker) throw new Error(`build ${build.id} started on ${build.worker}, not ${worker}`);
+      await connections.get(worker)!.stepStarted((s) => s.buildId === build.id);
+      return { build, steps: await store.getSteps(build.id), request: (await store.getRequest(request.id))! };
+    },
+
+    buildStarted,
+    nextStep,
+
+    sendOutput(stepId, data, seq = (sentSeq.get(stepId) ?? 0) + 1) {
+      sentSeq.set(stepId, Math.max(seq, sentSeq.get(stepId) ?? 0));
+      coordinator.output(workerOf(stepId), stepId, seq, Buffer.from(data));
+    },
+
+    async stored(stepId) {
+      await workerOf(stepId).acked(stepId, sentSeq.get(stepId) ?? 0);
+    },
+
+    finishStep,
+    runBuild,
+
+    finishBuild(buildId, result = 'SUCCESS') {
+      return runBuild(buildId, () => (result === 'FAILURE' ? { exit_code: 1 } : {}));
+    },
+
+    buildFinished,
+
+    async close() {
+      await coordinator.stop();
+      await store.close();
+    },
   };
-  return control;
+  // The coordinator itself, not a copy: the HTTP server gets the real thing.
+  for (const name of Object.keys(helpers)) {
+    if (name in coordinator) throw new Error(`test helper ${name} would hide Coordinator.${name}`);
+  }
+  return Object.assign(coordinator, helpers);
 }

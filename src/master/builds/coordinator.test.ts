@@ -1,42 +1,22 @@
 /**
  * The coordinator against a real store (SQLite and PostgreSQL) with a
  * manual clock: timeouts such as worker_lost_after are tested without
- * sleeping. The worker side is a `ConnectedWorker` written here (our own
- * interface); the real agent is exercised end to end in test/.
+ * sleeping. The worker side is the shared `TestWorker` (our own
+ * `ConnectedWorker` interface); the real agent is exercised end to end in test/.
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { DATABASES, openTestStore } from '../../../test/helpers/databases.js';
-import type { HeldStep, StepCommand, StepOutcome, WorkerInfo } from '../../protocol/index.js';
+import type { HeldStep, StepOutcome } from '../../protocol/index.js';
 import { ManualClock } from '../clock.js';
 import { parseConfig } from '../config/load.js';
 import { MasterEventBus, type MasterEvents } from '../events.js';
 import type { Store } from '../store/store.js';
-import type { ConnectedWorker } from '../workers/connected-worker.js';
+import { TestWorker } from '../workers/test-worker.js';
 import { Coordinator } from './coordinator.js';
 
-const info = (): WorkerInfo => ({ os: 'linux', arch: 'x86_64', cpus: 2, hostname: 'h', agent_version: 't', dimensions: {} });
 const ok = (o: Partial<StepOutcome> = {}): StepOutcome => ({ exit_code: 0, signal: null, duration_ms: 5, ended_by: null, spawn_error: null, ...o });
-
-/** A worker connection driven by the test. */
-class TestWorker implements ConnectedWorker {
-  readonly protocol = 'shepherd' as const;
-  readonly capabilities = { resumableOutput: true };
-  readonly info = info();
-  readonly remote = 'test';
-  started: { stepId: number; buildId: number; command: StepCommand }[] = [];
-  acks = new Map<number, number>();
-  released: number[] = [];
-  cancelled: number[] = [];
-  closedWith: string | null = null;
-  constructor(readonly name: string) {}
-  startStep(stepId: number, buildId: number, command: StepCommand) { this.started.push({ stepId, buildId, command }); }
-  ack(stepId: number, seq: number) { this.acks.set(stepId, seq); }
-  release(stepId: number) { this.released.push(stepId); }
-  cancel(stepId: number) { this.cancelled.push(stepId); }
-  close(reason: string) { this.closedWith = reason; }
-}
 
 const CONFIG = `
 master: { worker_lost_after: 5m }
