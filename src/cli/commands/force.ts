@@ -36,7 +36,7 @@ export function registerForceCommand(program: Command, context: CliContext): voi
   withClientOptions(
     program
       .command('force')
-      .description('queue a build of BUILDER and print it once a worker takes it; with --wait, follow it and exit 0 only if it succeeds')
+      .description('queue a build of BUILDER, print it once started; --wait follows it to its result')
       .argument('<builder>', 'builder name (see the master\'s /api/v1/builders)')
       .option('-p, --prop <key=value>', 'build property, repeatable', collectProperty)
       .option('--reason <text>', 'why, shown with the build')
