@@ -252,6 +252,26 @@ describe.each(DATABASES)('coordinator (%s)', (kind) => {
     expect(Buffer.concat(chunks).toString()).toBe('xy');
   });
 
+  it('a restarted master whose config lost the builder ends its running build EXCEPTION, step included', async () => {
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+    await startedStep(w1, 1);
+    await coordinator.stop();
+
+    const withoutB = parseConfig(parseYaml(CONFIG.replace(/  - name: b\n[\s\S]*?(?=  - name: broken)/, '')), 'test.yml', '/tmp');
+    expect(withoutB.builders.map((b) => b.name)).toEqual(['broken', 'tiny-log']);
+    events = new MasterEventBus();
+    const finished = events.once('build:finished');
+    coordinator = new Coordinator({ config: withoutB, store, events, clock, logger: pino({ level: 'silent' }), apiToken: 't' });
+    await coordinator.recover();
+    const { build } = await finished;
+    expect(build).toMatchObject({ result: 'EXCEPTION', summary: 'builder b is no longer configured' });
+    const steps = await store.getSteps(build.id);
+    expect(steps.map((s) => s.result)).toEqual(['EXCEPTION', 'SKIPPED', 'SKIPPED', 'SKIPPED']);
+    expect(steps.every((s) => s.state === 'finished')).toBe(true);
+  });
+
   it('truncates a log at its limit behind a visible marker', async () => {
     const w1 = new TestWorker('w1');
     await coordinator.attach(w1, []);

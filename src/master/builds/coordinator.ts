@@ -127,15 +127,15 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       const worker = this.#workers.get(build.worker);
       const steps = await this.store.getSteps(build.id);
       const active = this.#track(build, request, builder ?? null, steps);
-      if (!builder || !worker) {
-        const why = !builder ? `builder ${build.builder} is no longer configured` : `worker ${build.worker} is no longer configured`;
-        this.#serial(active, () => this.#giveUp(active, !builder ? 'EXCEPTION' : 'RETRY', why));
-        continue;
-      }
       const runningStep = steps.find((s) => s.state === 'running');
       active.current = runningStep ? runningStep.index : lastFinishedIndex(steps);
-      active.halt = replayHalt(builder, steps);
       if (runningStep) this.#openLog(active, runningStep);
+      if (!builder || !worker) {
+        const why = !builder ? `builder ${build.builder} is no longer configured` : `worker ${build.worker} is no longer configured`;
+        void this.#serial(active, () => this.#giveUp(active, !builder ? 'EXCEPTION' : 'RETRY', why));
+        continue;
+      }
+      active.halt = replayHalt(builder, steps);
       active.waitingForWorker = true;
       worker.builds.add(build.id);
     }
