@@ -142,7 +142,8 @@ export class StepLog {
     this.#bufferBytes -= bytes.length;
     this.#storedBytes += bytes.length;
     this.#storedSeq = seq;
-    this.deps.onStored(seq);
+    // Only output from the worker carries a sequence number; a note alone has nothing to ack.
+    if (seq > 0) this.deps.onStored(seq);
   }
 
   /** The bytes in [start, end): stored ones from the store, buffered ones from memory. */
