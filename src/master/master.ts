@@ -75,12 +75,12 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     onWorkerSocket: (socket, request) => onWorkerSocket(socket, request.ip),
   });
 
-  // One sweep for all connections: heartbeats out, silent connections closed.
+  // One sweep for all connections closes the silent ones. Nothing is sent: agents
+  // hear the master through the pongs to their own WebSocket pings.
   const sweep = setInterval(() => {
     const now = clock.now();
     for (const connection of connections) {
       if (now - connection.lastHeard > 3 * heartbeatMs) connection.close('no heartbeat for three intervals', CLOSE.heartbeat);
-      else connection.heartbeat(now);
     }
   }, heartbeatMs);
   sweep.unref();

@@ -90,11 +90,6 @@ export class AgentConnection implements ConnectedWorker {
     this.#send({ type: 'cancel', step_id: stepId, reason });
   }
 
-  /** Sends a heartbeat so idle connections stay open through proxies. */
-  heartbeat(now: number): void {
-    this.#send({ type: 'heartbeat', t: now });
-  }
-
   close(reason: string, code: number = CLOSE.normal): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -201,6 +196,11 @@ export function acceptAgentSocket(
         fail(new ProtocolError('internal error handling frame'));
       }
     }
+  });
+
+  // The agent pings every heartbeat interval as well; ws answers the pings itself.
+  socket.on('ping', () => {
+    if (connection) connection.lastHeard = clock.now();
   });
 
   socket.on('error', (error: Error) => {
