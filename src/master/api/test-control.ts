@@ -112,7 +112,16 @@ export async function createTestControl(options: { config?: unknown; apiToken?: 
     return current;
   }
 
-  function buildFinished(buildId: number): Promise<Build> {
+  /**
+   * The first build an event announces that `matches`, or the one `lookUp`
+   * finds already there. Subscribed before looking, so an event between the
+   * look-up and the subscription is not missed.
+   */
+  function firstBuild(
+    event: 'build:started' | 'build:finished',
+    matches: (build: Build) => boolean,
+    lookUp: () => Promise<Build | undefined>,
+  ): Promise<Build> {
     return new Promise((resolve) => {
       let settled = false;
       const settle = (build: Build) => {
@@ -121,32 +130,26 @@ export async function createTestControl(options: { config?: unknown; apiToken?: 
         off();
         resolve(build);
       };
-      const off = events.on('build:finished', ({ build }) => {
-        if (build.id === buildId) settle(build);
+      const off = events.on(event, ({ build }) => {
+        if (matches(build)) settle(build);
       });
-      // Subscribed first, so an end between the check and the subscription is not missed.
-      void store.getBuild(buildId).then((build) => {
-        if (build?.state === 'finished') settle(build);
+      void lookUp().then((build) => {
+        if (build) settle(build);
       });
     });
   }
 
+  function buildFinished(buildId: number): Promise<Build> {
+    return firstBuild('build:finished', (build) => build.id === buildId, async () => {
+      const build = await store.getBuild(buildId);
+      return build?.state === 'finished' ? build : undefined;
+    });
+  }
+
   function buildStarted(requestId: number): Promise<Build> {
-    return new Promise((resolve) => {
-      let settled = false;
-      const settle = (build: Build) => {
-        if (settled) return;
-        settled = true;
-        off();
-        resolve(build);
-      };
-      const off = events.on('build:started', ({ build }) => {
-        if (build.requestId === requestId) settle(build);
-      });
-      void store.getRequest(requestId).then(async (request) => {
-        const build = request?.buildId != null ? await store.getBuild(request.buildId) : undefined;
-        if (build) settle(build);
-      });
+    return firstBuild('build:started', (build) => build.requestId === requestId, async () => {
+      const request = await store.getRequest(requestId);
+      return request?.buildId != null ? store.getBuild(request.buildId) : undefined;
     });
   }
 
