@@ -15,6 +15,10 @@ const request = (id: number): BuildRequest => ({
   state: 'queued',
   buildId: null,
   result: null,
+  scheduler: null,
+  collapseKey: null,
+  patchId: null,
+  changeIds: [],
 });
 const build = (id: number, requestId: number, result: Build['result'] = null): Build => ({
   id,

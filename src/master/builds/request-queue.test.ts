@@ -5,6 +5,7 @@ import { RequestQueue } from './request-queue.js';
 const request = (id: number, priority = 0, submittedAt = 1000): BuildRequest => ({
   id, builder: 'b', priority, properties: {}, reason: '', submittedBy: null, submittedAt,
   state: 'queued', buildId: null, result: null,
+  scheduler: null, collapseKey: null, patchId: null, changeIds: [],
 });
 
 describe('RequestQueue', () => {

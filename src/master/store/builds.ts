@@ -1,6 +1,7 @@
 /**
- * Builds: claiming a request, numbering per builder, finishing (or
- * requeueing), and the build lists the API pages through.
+ * Builds: claiming a request (and the requests collapsed into it),
+ * numbering per builder, the blamelist, finishing (or requeueing), and the
+ * build lists the API pages through.
  *
  * Every write transaction here starts with a write. On PostgreSQL that takes
  * the row lock first, so a competing claim waits and then finds the request
@@ -8,10 +9,13 @@
  * busy timeout) instead of failing a read-to-write upgrade when another
  * process wrote in between.
  */
-import type { Build, BuildRequest, Millis, Result, Step } from '../domain.js';
+import { sql } from 'kysely';
+import type { Build, BuildRequest, Millis, Properties, Result, Step } from '../domain.js';
 import { ShepherdError } from '../errors.js';
+import { chunked, sortedIds } from './id-lists.js';
+import { withChangeIdsOne } from './requests.js';
 import type { BuildQuery, NewBuild } from './store.js';
-import { toBuild, toRequest, toStep } from './rows.js';
+import { toBuild, toStep } from './rows.js';
 import type { Db } from './tables.js';
 
 /**
@@ -96,7 +100,52 @@ async function claimAndCreate(
     .returningAll()
     .executeTakeFirstOrThrow();
 
-  return { build: toBuild(buildRow), steps: stepRows.map(toStep), request: toRequest(requestRow) };
+  const claimedIds = [input.requestId, ...(await claimCollapsed(trx, input, buildRow.id))];
+  await fillBlamelist(trx, buildRow.id, claimedIds);
+
+  return { build: toBuild(buildRow), steps: stepRows.map(toStep), request: await withChangeIdsOne(trx, requestRow) };
+}
+
+/**
+ * Claims, for the build, those of the collapsed requests that are still
+ * queued and belong to its builder; the rest (claimed by another build,
+ * cancelled, another builder's) are left alone. Returns the ids claimed.
+ */
+async function claimCollapsed(trx: Db, input: NewBuild, buildId: number): Promise<number[]> {
+  const others = sortedIds(input.collapse ?? []).filter((id) => id !== input.requestId);
+  const claimed: number[] = [];
+  for (const chunk of chunked(others)) {
+    const rows = await trx
+      .updateTable('build_requests')
+      .set({ state: 'claimed', build_id: buildId })
+      .where('id', 'in', chunk)
+      .where('state', '=', 'queued')
+      .where('builder', '=', input.builder)
+      .returning('id')
+      .execute();
+    claimed.push(...rows.map((row) => row.id));
+  }
+  return claimed;
+}
+
+/** The blamelist: the union of the changes of every request the build claimed. */
+async function fillBlamelist(trx: Db, buildId: number, requestIds: number[]): Promise<void> {
+  for (const chunk of chunked(requestIds)) {
+    await trx
+      .insertInto('build_changes')
+      .columns(['build_id', 'change_id'])
+      .expression((eb) =>
+        eb
+          .selectFrom('request_changes')
+          // A cast, not a bare parameter: PostgreSQL would type a parameter in a select list as text.
+          .select([sql<number>`cast(${buildId} as bigint)`.as('build_id'), 'change_id'])
+          .distinct()
+          .where('request_id', 'in', chunk),
+      )
+      // Two chunks of requests may share a change.
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
 }
 
 /** A unique-constraint violation, as either driver reports it. */
@@ -105,7 +154,10 @@ function isUniqueViolation(error: unknown): boolean {
   return code === '23505' /* PostgreSQL */ || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
-/** Finishes a running build and completes or requeues its request. */
+/**
+ * Finishes a running build and completes or requeues every request it
+ * claimed (its own and those collapsed into it); returns its own request.
+ */
 export async function finishBuild(
   db: Db,
   buildId: number,
@@ -125,17 +177,50 @@ export async function finishBuild(
         ? new ShepherdError('SHEPHERD_E_CONFLICT', `Build ${buildId} is already finished.`, { details: { buildId } })
         : new ShepherdError('SHEPHERD_E_NOT_FOUND', `No build ${buildId}.`, { details: { buildId } });
     }
-    const requestRow = await trx
+    const change = end.requeue
+      ? { state: 'queued' as const, build_id: null, result: null, completed_at: null }
+      : { state: 'complete' as const, result: end.result, completed_at: end.finishedAt };
+    const rows = await trx
       .updateTable('build_requests')
-      .set(
-        end.requeue
-          ? { state: 'queued', build_id: null, result: null, completed_at: null }
-          : { state: 'complete', result: end.result, completed_at: end.finishedAt },
-      )
-      .where('id', '=', buildRow.request_id)
+      .set(change)
+      .where('build_id', '=', buildId)
+      // A literal, so both planners match the partial index on claimed requests' build_id.
+      .where('state', '=', sql.lit('claimed'))
+      .returningAll()
+      .execute();
+    // The build's own request is in `rows` unless something else already moved it; then it is
+    // finished by id, as it always was.
+    const requestRow =
+      rows.find((row) => row.id === buildRow.request_id) ??
+      (await trx
+        .updateTable('build_requests')
+        .set(change)
+        .where('id', '=', buildRow.request_id)
+        .returningAll()
+        .executeTakeFirstOrThrow());
+    return { build: toBuild(buildRow), request: await withChangeIdsOne(trx, requestRow) };
+  });
+}
+
+/** Merges properties into a build's (a step's `got_revision`); later values win. */
+export async function updateBuildProperties(db: Db, buildId: number, properties: Properties): Promise<Build> {
+  return db.transaction().execute(async (trx) => {
+    // A write first (see the top of this file): concurrent merges into one build wait for each other.
+    const current = await trx
+      .updateTable('builds')
+      .set((eb) => ({ properties: eb.ref('properties') }))
+      .where('id', '=', buildId)
+      .returning('properties')
+      .executeTakeFirst();
+    if (!current) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `No build ${buildId}.`, { details: { buildId } });
+    const merged = { ...(JSON.parse(current.properties) as Properties), ...properties };
+    const row = await trx
+      .updateTable('builds')
+      .set({ properties: JSON.stringify(merged) })
+      .where('id', '=', buildId)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return { build: toBuild(buildRow), request: toRequest(requestRow) };
+    return toBuild(row);
   });
 }
 

@@ -1,18 +1,23 @@
 /**
  * The Store over Kysely: the same queries for SQLite and PostgreSQL, one
- * module per concept (requests, builds, steps, logs, workers). This class
+ * module per concept (requests, builds, steps, logs, workers, changes,
+ * webhook deliveries, patches, scheduler state). This class
  * only binds them to a database; `openStore` builds it.
  */
 import type { Kysely } from 'kysely';
-import type { Build, BuildRequest, Millis, Result, Step } from '../domain.js';
+import type { Build, BuildRequest, Change, Millis, NewChange, Patch, Properties, Result, Step } from '../domain.js';
 import * as builds from './builds.js';
+import * as changes from './changes.js';
 import { KeyedSerializer } from './keyed-serializer.js';
 import * as logs from './logs.js';
 import type { Dialect } from './migrations.js';
+import * as patches from './patches.js';
 import * as requests from './requests.js';
+import * as schedulerState from './scheduler-state.js';
 import * as steps from './steps.js';
-import type { BuildQuery, NewBuild, NewRequest, Store, WorkerRow } from './store.js';
+import type { BuildQuery, ChangeBuild, ChangeQuery, NewBuild, NewPatch, NewRequest, Store, WorkerRow } from './store.js';
 import type { Tables } from './tables.js';
+import * as deliveries from './webhook-deliveries.js';
 import * as workers from './workers.js';
 
 /** A Store on an open, migrated Kysely database; it owns the database and closes it. */
@@ -57,6 +62,10 @@ export class KyselyStore implements Store {
 
   getBuild(id: number): Promise<Build | undefined> {
     return builds.getBuild(this.#db, id);
+  }
+
+  updateBuildProperties(buildId: number, properties: Properties): Promise<Build> {
+    return builds.updateBuildProperties(this.#db, buildId, properties);
   }
 
   getBuildByNumber(builder: string, number: number): Promise<Build | undefined> {
@@ -116,6 +125,58 @@ export class KyselyStore implements Store {
 
   listWorkers(): Promise<WorkerRow[]> {
     return workers.listWorkers(this.#db);
+  }
+
+  recordChanges(source: string, newChanges: NewChange[], heads: Record<string, string | null>, at: Millis): Promise<Change[]> {
+    return changes.recordChanges(this.#db, source, newChanges, heads, at);
+  }
+
+  getHeads(source: string): Promise<Record<string, string>> {
+    return changes.getHeads(this.#db, source);
+  }
+
+  getChange(id: number): Promise<Change | undefined> {
+    return changes.getChange(this.#db, id);
+  }
+
+  getChanges(ids: number[]): Promise<Change[]> {
+    return changes.getChanges(this.#db, ids);
+  }
+
+  listChanges(query: ChangeQuery): Promise<Change[]> {
+    return changes.listChanges(this.#db, query);
+  }
+
+  buildsOfChanges(changeIds: number[]): Promise<ChangeBuild[]> {
+    return changes.buildsOfChanges(this.#db, changeIds);
+  }
+
+  getBlamelist(buildId: number): Promise<Change[]> {
+    return changes.getBlamelist(this.#db, buildId);
+  }
+
+  latestChange(source: string, branch: string): Promise<Change | undefined> {
+    return changes.latestChange(this.#db, source, branch);
+  }
+
+  recordDelivery(provider: string, deliveryId: string, at: Millis): Promise<boolean> {
+    return deliveries.recordDelivery(this.#db, provider, deliveryId, at);
+  }
+
+  addPatch(patch: NewPatch): Promise<Patch> {
+    return patches.addPatch(this.#db, patch);
+  }
+
+  getPatch(id: number): Promise<(Patch & { data: Buffer }) | undefined> {
+    return patches.getPatch(this.#db, id);
+  }
+
+  getSchedulerState(name: string): Promise<Record<string, unknown> | undefined> {
+    return schedulerState.getSchedulerState(this.#db, name);
+  }
+
+  setSchedulerState(name: string, state: Record<string, unknown>): Promise<void> {
+    return schedulerState.setSchedulerState(this.#db, name, state);
   }
 
   /** Closes the database (the SQLite handle or the PostgreSQL pool); calling it again is harmless. */

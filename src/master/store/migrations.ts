@@ -6,7 +6,8 @@
  *
  * The only dialect differences are the id column and the blob type; every
  * other column type means the same on both databases (`bigint` has INTEGER
- * affinity on SQLite).
+ * affinity on SQLite). A released migration is never edited: changes to the
+ * schema are a new migration after the last.
  */
 import {
   type CreateTableBuilder,
@@ -121,11 +122,118 @@ function core(dialect: Dialect): Migration {
   };
 }
 
+/** Changes and their branch heads, blamelists, collapsing, webhook dedupe, try patches, scheduler state. */
+function changes(dialect: Dialect): Migration {
+  const blob = dialect === 'sqlite' ? 'blob' : 'bytea';
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await withId(dialect, db.schema.createTable('changes'))
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('branch', 'text', (c) => c.notNull())
+        .addColumn('revision', 'text', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('committer', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('files', 'text', (c) => c.notNull())
+        // `when` is a keyword on both databases.
+        .addColumn('when_at', 'bigint', (c) => c.notNull())
+        .addColumn('via', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        // A poll and a webhook (or two masters) reporting one commit store it once.
+        .addUniqueConstraint('changes_source_branch_revision', ['source', 'branch', 'revision'])
+        .execute();
+      // Newest first overall is the primary key read backwards; these serve the filtered lists
+      // and a branch's latest change.
+      await db.schema.createIndex('changes_by_source').on('changes').columns(['source', 'id desc']).execute();
+      await db.schema.createIndex('changes_by_branch').on('changes').columns(['source', 'branch', 'id desc']).execute();
+
+      await db.schema
+        .createTable('change_heads')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('branch', 'text', (c) => c.notNull())
+        .addColumn('revision', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('change_heads_pk', ['source', 'branch'])
+        .execute();
+
+      await db.schema
+        .createTable('request_changes')
+        .addColumn('request_id', 'bigint', (c) => c.notNull().references('build_requests.id').onDelete('cascade'))
+        .addColumn('change_id', 'bigint', (c) => c.notNull().references('changes.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('request_changes_pk', ['request_id', 'change_id'])
+        .execute();
+      await db.schema.createIndex('request_changes_by_change').on('request_changes').column('change_id').execute();
+
+      // The blamelist: filled when a build starts, from the changes of every request it claimed.
+      await db.schema
+        .createTable('build_changes')
+        .addColumn('build_id', 'bigint', (c) => c.notNull().references('builds.id').onDelete('cascade'))
+        .addColumn('change_id', 'bigint', (c) => c.notNull().references('changes.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('build_changes_pk', ['build_id', 'change_id'])
+        .execute();
+      await db.schema.createIndex('build_changes_by_change').on('build_changes').column('change_id').execute();
+
+      await withId(dialect, db.schema.createTable('patches'))
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('base_revision', 'text', (c) => c.notNull())
+        .addColumn('branch', 'text', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('comment', 'text', (c) => c.notNull())
+        .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('data', blob, (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      // One column per statement: SQLite's ALTER TABLE adds one at a time. Nullable, so existing
+      // rows need no value; no foreign key on patch_id, which SQLite cannot add to an existing table.
+      await db.schema.alterTable('build_requests').addColumn('scheduler', 'text').execute();
+      await db.schema.alterTable('build_requests').addColumn('collapse_key', 'text').execute();
+      await db.schema.alterTable('build_requests').addColumn('patch_id', 'bigint').execute();
+      // finishBuild completes every request a build claimed (collapsing); partial, like the queue
+      // index, so completed requests do not grow it. Queries must use the literal 'claimed'.
+      await db.schema
+        .createIndex('build_requests_claimed_by_build')
+        .on('build_requests')
+        .column('build_id')
+        .where(sql.ref('state'), '=', sql.lit('claimed'))
+        .execute();
+
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('delivery_id', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('webhook_deliveries_pk', ['provider', 'delivery_id'])
+        .execute();
+
+      await db.schema
+        .createTable('scheduler_state')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+
+    async down(db: Kysely<any>): Promise<void> {
+      for (const table of ['scheduler_state', 'webhook_deliveries', 'build_changes', 'request_changes', 'change_heads']) {
+        await db.schema.dropTable(table).execute();
+      }
+      await db.schema.dropIndex('build_requests_claimed_by_build').execute();
+      for (const column of ['patch_id', 'collapse_key', 'scheduler']) {
+        await db.schema.alterTable('build_requests').dropColumn(column).execute();
+      }
+      await db.schema.dropTable('patches').execute();
+      await db.schema.dropTable('changes').execute();
+    },
+  };
+}
+
 /** The migrations, by name; names sort in the order they must run. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '001_core': core(dialect) };
+      return { '001_core': core(dialect), '002_changes': changes(dialect) };
     },
   };
 }

@@ -3,9 +3,9 @@
  * JSON text and 0/1 booleans become the camelCase types of `domain.ts`.
  */
 import type { Selectable } from 'kysely';
-import type { Build, BuildRequest, Properties, Result, Step } from '../domain.js';
+import type { Build, BuildRequest, Change, Patch, Properties, Result, Step } from '../domain.js';
 import type { WorkerRow } from './store.js';
-import type { BuildRequestsTable, BuildsTable, StepsTable, WorkersTable } from './tables.js';
+import type { BuildRequestsTable, BuildsTable, ChangesTable, PatchesTable, StepsTable, WorkersTable } from './tables.js';
 
 /** A `build_requests` row as selected. */
 export type RequestRow = Selectable<BuildRequestsTable>;
@@ -15,9 +15,13 @@ export type BuildRow = Selectable<BuildsTable>;
 export type StepRow = Selectable<StepsTable>;
 /** A `workers` row as selected. */
 export type WorkerTableRow = Selectable<WorkersTable>;
+/** A `changes` row as selected. */
+export type ChangeRow = Selectable<ChangesTable>;
+/** A `patches` row as selected, without its bytes (they are read only when asked for). */
+export type PatchRow = Omit<Selectable<PatchesTable>, 'data'>;
 
-/** A build request row as the domain sees it. */
-export function toRequest(row: RequestRow): BuildRequest {
+/** A build request row as the domain sees it; its change ids live in `request_changes`, loaded by the caller. */
+export function toRequest(row: RequestRow, changeIds: number[]): BuildRequest {
   return {
     id: row.id,
     builder: row.builder,
@@ -29,6 +33,10 @@ export function toRequest(row: RequestRow): BuildRequest {
     state: row.state,
     buildId: row.build_id,
     result: row.result as Result | null,
+    scheduler: row.scheduler,
+    collapseKey: row.collapse_key,
+    patchId: row.patch_id,
+    changeIds,
   };
 }
 
@@ -79,5 +87,37 @@ export function toWorker(row: WorkerTableRow): WorkerRow {
     firstSeen: row.first_seen,
     lastSeen: row.last_seen,
     connectedAt: row.connected_at,
+  };
+}
+
+/** A change row as the domain sees it. */
+export function toChange(row: ChangeRow): Change {
+  return {
+    id: row.id,
+    source: row.source,
+    repository: row.repository,
+    branch: row.branch,
+    revision: row.revision,
+    author: row.author,
+    committer: row.committer,
+    message: row.message,
+    files: JSON.parse(row.files) as string[],
+    when: row.when_at,
+    via: row.via,
+    receivedAt: row.received_at,
+  };
+}
+
+/** A patch row (without its bytes) as the domain sees it. */
+export function toPatch(row: PatchRow): Patch {
+  return {
+    id: row.id,
+    source: row.source,
+    baseRevision: row.base_revision,
+    branch: row.branch,
+    author: row.author,
+    comment: row.comment,
+    sizeBytes: row.size_bytes,
+    createdAt: row.created_at,
   };
 }

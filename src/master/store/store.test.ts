@@ -58,6 +58,10 @@ describe.each(DATABASES)('store on %s', (kind) => {
         state: 'queued',
         buildId: null,
         result: null,
+        scheduler: null,
+        collapseKey: null,
+        patchId: null,
+        changeIds: [],
       });
       expect(await store.getRequest(req.id)).toEqual(req);
       expect(await store.getRequest(req.id + 1000)).toBeUndefined();
@@ -216,6 +220,19 @@ describe.each(DATABASES)('store on %s', (kind) => {
       const again = await store.startBuild({ requestId: req.id, builder: 'linux', worker: 'w2', properties: {}, steps: ['s'], startedAt: T0 + 60 });
       expect(again?.build).toMatchObject({ number: 2, requestId: req.id, worker: 'w2' });
       expect(again?.request).toMatchObject({ state: 'claimed', buildId: again?.build.id });
+    });
+
+    it('merges properties into a build', async () => {
+      const { build } = await started();
+      const updated = await store.updateBuildProperties(build.id, { got_revision: 'abc', branch: 'dev' });
+      expect(updated).toEqual({ ...build, properties: { branch: 'dev', buildnumber: '1', got_revision: 'abc' } });
+      expect(await store.getBuild(build.id)).toEqual(updated);
+      await Promise.all([
+        store.updateBuildProperties(build.id, { a: '1' }),
+        store.updateBuildProperties(build.id, { b: '2' }),
+      ]);
+      expect((await store.getBuild(build.id))!.properties).toMatchObject({ got_revision: 'abc', a: '1', b: '2' });
+      await expect(store.updateBuildProperties(build.id + 1000, {})).rejects.toMatchObject({ code: 'SHEPHERD_E_NOT_FOUND' });
     });
 
     it('refuses to finish a build twice or an unknown build', async () => {

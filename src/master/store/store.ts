@@ -4,7 +4,7 @@
  * this interface and the domain types. Ids are integers and times are epoch
  * milliseconds on both databases.
  */
-import type { Build, BuildRequest, Millis, Properties, Result, Step } from '../domain.js';
+import type { Build, BuildRequest, Change, Millis, NewChange, Patch, Properties, Result, Step } from '../domain.js';
 
 /** Input for a new build request. */
 export interface NewRequest {
@@ -14,6 +14,14 @@ export interface NewRequest {
   reason: string;
   submittedBy: string | null;
   submittedAt: Millis;
+  /** The scheduler queueing it (default null). */
+  scheduler?: string | null;
+  /** Requests with the same key for the same builder may be collapsed into one build (default null: never). */
+  collapseKey?: string | null;
+  /** A try patch (default null). */
+  patchId?: number | null;
+  /** The changes it is for (default none). */
+  changeIds?: number[];
 }
 
 /** Input for claiming a request and creating its build. */
@@ -26,7 +34,35 @@ export interface NewBuild {
   /** Step names in order; the steps are created `pending`. */
   steps: string[];
   startedAt: Millis;
+  /**
+   * Other queued requests of the same builder built by this build too
+   * (collapsed). Those still queued are claimed with it and complete with it;
+   * any no longer queued are left alone.
+   */
+  collapse?: number[];
 }
+
+/** Filters and paging for change lists (newest first). */
+export interface ChangeQuery {
+  source?: string;
+  branch?: string;
+  /** Only changes with an id lower than this (the next page's cursor). */
+  beforeId?: number;
+  limit: number;
+}
+
+/** A build that built a change (in its blamelist). */
+export interface ChangeBuild {
+  changeId: number;
+  buildId: number;
+  builder: string;
+  number: number;
+  state: 'running' | 'finished';
+  result: Result | null;
+}
+
+/** Input for storing a try patch. */
+export type NewPatch = Omit<Patch, 'id' | 'sizeBytes'> & { data: Buffer };
 
 /** Filters and paging for build lists (newest first). */
 export interface BuildQuery {
@@ -77,6 +113,8 @@ export interface Store {
     end: { result: Result; summary: string | null; finishedAt: Millis; requeue: boolean },
   ): Promise<{ build: Build; request: BuildRequest }>;
   getBuild(id: number): Promise<Build | undefined>;
+  /** Merges properties a step set (a checkout's `got_revision`) into a build's properties; returns the build. */
+  updateBuildProperties(buildId: number, properties: Properties): Promise<Build>;
   /** A build by builder and number. */
   getBuildByNumber(builder: string, number: number): Promise<Build | undefined>;
   listBuilds(query: BuildQuery): Promise<Build[]>;
@@ -114,6 +152,39 @@ export interface Store {
   /** Marks every worker disconnected (master start-up: connections did not survive). */
   resetWorkerConnections(at: Millis): Promise<void>;
   listWorkers(): Promise<WorkerRow[]>;
+
+  // ---- changes
+  /**
+   * Stores new changes and a change source's branch heads in one
+   * transaction. A change already stored (same source, branch and revision)
+   * is skipped. `heads` maps a branch to its new head; null removes the
+   * branch (it disappeared). Returns the changes actually added, oldest first.
+   */
+  recordChanges(source: string, changes: NewChange[], heads: Record<string, string | null>, at: Millis): Promise<Change[]>;
+  /** The branch heads last recorded for a change source. */
+  getHeads(source: string): Promise<Record<string, string>>;
+  getChange(id: number): Promise<Change | undefined>;
+  getChanges(ids: number[]): Promise<Change[]>;
+  listChanges(query: ChangeQuery): Promise<Change[]>;
+  /** The builds whose blamelist holds each of these changes. */
+  buildsOfChanges(changeIds: number[]): Promise<ChangeBuild[]>;
+  /** A build's blamelist: the changes of every request it built, oldest first. */
+  getBlamelist(buildId: number): Promise<Change[]>;
+  /** The newest change on a source's branch, if any (nightly `only_if_changed`). */
+  latestChange(source: string, branch: string): Promise<Change | undefined>;
+
+  // ---- webhooks
+  /** Records a webhook delivery id; false when it was already recorded (a redelivery). */
+  recordDelivery(provider: string, deliveryId: string, at: Millis): Promise<boolean>;
+
+  // ---- patches
+  addPatch(patch: NewPatch): Promise<Patch>;
+  getPatch(id: number): Promise<(Patch & { data: Buffer }) | undefined>;
+
+  // ---- scheduler state
+  /** A scheduler's saved state (nightly: last run), or undefined. */
+  getSchedulerState(name: string): Promise<Record<string, unknown> | undefined>;
+  setSchedulerState(name: string, state: Record<string, unknown>): Promise<void>;
 
   close(): Promise<void>;
 }

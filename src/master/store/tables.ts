@@ -1,9 +1,11 @@
 /**
  * The database schema as Kysely sees it: one interface per table, columns in
- * snake_case exactly as migration `001_core` creates them. Both databases
+ * snake_case exactly as the migrations leave them (`001_core`, then
+ * `002_changes`: changes, heads, blamelists, collapsing, webhook deliveries,
+ * try patches, scheduler state). Both databases
  * return the same JS types: ids, counters and epoch-millisecond times are
  * numbers (PostgreSQL's int8 is parsed as a number when the pool is opened),
- * JSON is text, booleans are 0/1 integers and log bytes are Buffers.
+ * JSON is text, booleans are 0/1 integers and log bytes and patches are Buffers.
  * Rows become domain objects in one place per type (`rows.ts`).
  */
 import type { ColumnType, Generated, Kysely } from 'kysely';
@@ -29,6 +31,12 @@ export interface BuildRequestsTable {
   result: string | null;
   /** When it became complete (finished or cancelled); not part of the domain type. */
   completed_at: number | null;
+  /** The scheduler that queued it (002). */
+  scheduler: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Same key, same builder: may be collapsed into one build (002). */
+  collapse_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The try patch (002); no foreign key, added to an existing table. */
+  patch_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** `builds`: one attempt at a request, numbered per builder. */
@@ -84,6 +92,71 @@ export interface WorkersTable {
   connected_at: number | null;
 }
 
+/** `changes`: one commit on a followed branch, unique per (source, branch, revision). */
+export interface ChangesTable {
+  id: Generated<number>;
+  source: string;
+  repository: string;
+  branch: string;
+  revision: string;
+  author: string;
+  committer: string;
+  message: string;
+  /** JSON array of paths. */
+  files: JsonText;
+  /** Commit time (`when` is a keyword). */
+  when_at: number;
+  via: 'poll' | 'github' | 'gitlab' | 'gitea';
+  received_at: number;
+}
+
+/** `change_heads`: the last revision seen on each branch of a change source. */
+export interface ChangeHeadsTable {
+  source: string;
+  branch: string;
+  revision: string;
+  updated_at: number;
+}
+
+/** `request_changes`: the changes a request was queued for. */
+export interface RequestChangesTable {
+  request_id: number;
+  change_id: number;
+}
+
+/** `build_changes`: a build's blamelist, the changes of every request it claimed. */
+export interface BuildChangesTable {
+  build_id: number;
+  change_id: number;
+}
+
+/** `webhook_deliveries`: delivery ids already handled, so a redelivery is ignored. */
+export interface WebhookDeliveriesTable {
+  provider: string;
+  delivery_id: string;
+  received_at: number;
+}
+
+/** `patches`: diffs uploaded for try builds, bytes as sent. */
+export interface PatchesTable {
+  id: Generated<number>;
+  source: string;
+  base_revision: string;
+  branch: string;
+  author: string;
+  comment: string;
+  size_bytes: number;
+  data: Buffer;
+  created_at: number;
+}
+
+/** `scheduler_state`: what a scheduler must remember across restarts (nightly: last run). */
+export interface SchedulerStateTable {
+  name: string;
+  state: JsonText;
+  updated_at: number;
+}
+
 /** The whole schema, for `Kysely<Tables>`. */
 export interface Tables {
   build_requests: BuildRequestsTable;
@@ -91,6 +164,13 @@ export interface Tables {
   steps: StepsTable;
   log_chunks: LogChunksTable;
   workers: WorkersTable;
+  changes: ChangesTable;
+  change_heads: ChangeHeadsTable;
+  request_changes: RequestChangesTable;
+  build_changes: BuildChangesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  patches: PatchesTable;
+  scheduler_state: SchedulerStateTable;
 }
 
 /** A Kysely handle on the schema: the database itself or a transaction in it. */
