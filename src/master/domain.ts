@@ -2,8 +2,15 @@
  * Shepherd's domain types.
  *
  * Glossary
- * - **change**: a new commit (or patch) that may need building. (Change
- *   sources arrive with the schedulers; the core builds forced requests.)
+ * - **change source**: a repository Shepherd follows (polled with git, or
+ *   fed by push webhooks). Each new commit on a followed branch is a change.
+ * - **change**: one new commit: revision, branch, author, message, files.
+ * - **scheduler**: turns changes, people (force), timetables (nightly) or
+ *   uploaded patches (try) into build requests for its builders.
+ * - **blamelist**: the changes a build is the first to build on its builder;
+ *   the people who may have broken it.
+ * - **patch**: a diff uploaded by `shepherd try`, applied on top of its base
+ *   revision by the checkout step.
  * - **builder**: a named recipe (a list of steps) plus a selector of the
  *   workers allowed to run it.
  * - **build request**: a wish to run a builder once, with properties. It
@@ -41,6 +48,46 @@ export type Properties = Record<string, string>;
 /** Epoch milliseconds. */
 export type Millis = number;
 
+/** One new commit on a followed branch of a change source. */
+export interface Change {
+  id: number;
+  /** The change source's name (config `changes[].name`). */
+  source: string;
+  /** The repository URL as configured. */
+  repository: string;
+  branch: string;
+  revision: string;
+  /** "Name <mail>". */
+  author: string;
+  committer: string;
+  message: string;
+  /** Paths the commit touched (relative to the repository root). */
+  files: string[];
+  /** Commit time. */
+  when: Millis;
+  /** How it arrived: `poll`, or the webhook provider. */
+  via: 'poll' | 'github' | 'gitlab' | 'gitea';
+  receivedAt: Millis;
+}
+
+/** A change before the store numbered it. */
+export type NewChange = Omit<Change, 'id' | 'receivedAt'>;
+
+/** A diff uploaded for a try build. */
+export interface Patch {
+  id: number;
+  /** The change source it applies to. */
+  source: string;
+  /** The revision it applies on (empty: the branch head when the build starts). */
+  baseRevision: string;
+  branch: string;
+  /** Who sent it ("Name <mail>"); the build's result is reported to them. */
+  author: string;
+  comment: string;
+  sizeBytes: number;
+  createdAt: Millis;
+}
+
 /** A queued or claimed build request. */
 export interface BuildRequest {
   id: number;
@@ -55,6 +102,14 @@ export interface BuildRequest {
   buildId: number | null;
   /** The final result, once complete. */
   result: Result | null;
+  /** The scheduler that queued it (null: forced through the plain force API). */
+  scheduler: string | null;
+  /** Requests with the same non-null key for the same builder may be built as one build (see `collapse`). */
+  collapseKey: string | null;
+  /** The try patch to apply, if any. */
+  patchId: number | null;
+  /** The changes it was queued for, oldest first. */
+  changeIds: number[];
 }
 
 /** One attempt at a build request. */

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   SHEPHERD_E_NOT_FOUND: { status: 404, meaning: 'No such builder, build, step or worker.' },
   SHEPHERD_E_CONFLICT: { status: 409, meaning: 'The action does not fit the current state (e.g. cancelling a finished build).' },
   SHEPHERD_E_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'A request body is larger than allowed.' },
+  SHEPHERD_E_HOOK_SIGNATURE: { status: 401, meaning: 'A webhook delivery whose signature or token does not match the configured secret; nothing was queued.' },
+  SHEPHERD_E_PATCH: { status: 400, meaning: 'A try patch is empty, too large for the try scheduler or not a diff.' },
   SHEPHERD_E_WORKER_AUTH: { status: 401, meaning: 'A worker connected with an unknown name or a wrong secret.' },
   SHEPHERD_E_WORKER_PROTOCOL: { status: 400, meaning: 'A worker sent a malformed or oversized frame; that connection is closed.' },
   SHEPHERD_E_WORKER_DUPLICATE: { status: 409, meaning: 'A second connection for a worker that is already connected; the newer one replaces the older.' },

@@ -4,10 +4,12 @@
  * called directly by the code that makes things happen.
  */
 import { EventEmitter } from 'node:events';
-import type { Build, BuildRequest, Result, Step } from './domain.js';
+import type { Build, BuildRequest, Change, Result, Step } from './domain.js';
 
 /** Every lifecycle event the master emits, with its payload. */
 export interface MasterEvents {
+  /** A new change was stored (from polling or a webhook). */
+  'change:new': { change: Change };
   'build:queued': { request: BuildRequest };
   'build:started': { build: Build; request: BuildRequest };
   'step:started': { build: Build; step: Step };
@@ -22,6 +24,8 @@ export interface MasterEvents {
   'worker:lost': { worker: string; builds: number[] };
   'worker:refused': { name: string; code: string; reason: string; remote: string };
   'log:truncated': { stepId: number; limit: number };
+  /** A notifier gave up on a delivery after its retries. */
+  'notify:failed': { notifier: string; buildId: number; error: string };
 }
 
 /** Event names. */

@@ -21,6 +21,12 @@ export const PROTOCOL_VERSION = 1;
 
 /** Largest text frame either side accepts; larger ones close the connection. */
 export const MAX_CONTROL_FRAME_BYTES = 1024 * 1024;
+/**
+ * Largest text frame the agent accepts from the master. Bigger than the
+ * master's limit because a start_step may carry a try patch (up to the try
+ * scheduler's max_patch, base64-encoded); the agent trusts its master.
+ */
+export const MAX_MASTER_FRAME_BYTES = 64 * 1024 * 1024;
 /** Largest output payload in one binary frame. */
 export const MAX_OUTPUT_CHUNK_BYTES = 64 * 1024;
 /** Largest frame of any kind (an output chunk plus its header). */
@@ -85,6 +91,11 @@ export const StepFinished = z.object({
   /** Sequence number of the last output chunk sent for this step. */
   last_seq: seq,
   outcome: StepOutcome,
+  /**
+   * Build properties the step set: `NAME=value` lines it wrote to
+   * `$SHEPHERD_STEP_DIR/properties` (a checkout's `got_revision`).
+   */
+  properties: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), z.string().max(10_000)).optional(),
 });
 
 export const Heartbeat = z.object({ type: z.literal('heartbeat'), t: z.number() });
@@ -135,6 +146,14 @@ export const StepCommand = z.object({
   timeout_ms: z.number().int().nonnegative(),
   /** Kill after this long in all (0: never). */
   max_time_ms: z.number().int().nonnegative(),
+  /**
+   * Files the agent writes into the step's own directory before starting it
+   * (a try patch). The process finds the directory in `$SHEPHERD_STEP_DIR`.
+   */
+  files: z
+    .array(z.object({ name: z.string().regex(/^[A-Za-z0-9._-]+$/), data_base64: z.string() }))
+    .max(16)
+    .optional(),
 });
 export type StepCommand = z.infer<typeof StepCommand>;
 

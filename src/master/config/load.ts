@@ -63,6 +63,8 @@ export function loadConfig(file: string): Readonly<Config> {
 export interface Secrets {
   apiToken: string | null;
   workers: ReadonlyMap<string, string>;
+  /** Every other variable the config names (`*_env` of hooks and notify), all present and non-empty. */
+  env: Readonly<Record<string, string>>;
 }
 
 /** Reads every secret named in the config; a worker whose variable is unset or empty is refused. */
@@ -74,11 +76,27 @@ export function readSecrets(config: Readonly<Config>, env: NodeJS.ProcessEnv = p
     if (!value) problems.push(`workers[${i}].secret_env: environment variable ${worker.secret_env} is not set`);
     else workers.set(worker.name, value);
   });
+  const named: Record<string, string> = {};
+  const need = (path: string, name: string | undefined) => {
+    if (name === undefined) return;
+    const value = env[name];
+    if (!value) problems.push(`${path}: environment variable ${name} is not set`);
+    else named[name] = value;
+  };
+  need('hooks.github.secret_env', config.hooks.github?.secret_env);
+  need('hooks.gitlab.token_env', config.hooks.gitlab?.token_env);
+  need('hooks.gitea.secret_env', config.hooks.gitea?.secret_env);
+  need('notify.mail.user_env', config.notify.mail?.user_env);
+  need('notify.mail.password_env', config.notify.mail?.password_env);
+  config.notify.notifiers.forEach((notifier, i) => {
+    need(`notify.notifiers[${i}].webhook.secret_env`, notifier.webhook?.secret_env);
+    need(`notify.notifiers[${i}].github_status.token_env`, notifier.github_status?.token_env);
+  });
   if (problems.length) {
     throw new ShepherdError('SHEPHERD_E_CONFIG', problems.join('\n'), { details: { problems } });
   }
   const apiToken = config.master.api_token_env ? env[config.master.api_token_env] || null : null;
-  return { apiToken, workers };
+  return { apiToken, workers, env: named };
 }
 
 function resolveFrom(base: string, path: string): string {

@@ -37,6 +37,11 @@ const Database = z
   .meta({ description: 'sqlite:PATH or postgres://USER@HOST:PORT/DB' });
 
 export const MasterSection = z.strictObject({
+  public_url: z
+    .string()
+    .url()
+    .optional()
+    .describe('The address people reach the web UI at, for links in mail and chat (default: http://LISTEN).'),
   listen: Listen.default('127.0.0.1:8010').describe(
     'Address of the HTTP server: REST API, worker WebSocket (/worker) and web UI.',
   ),
@@ -71,9 +76,29 @@ const Command = z
   .union([z.string().min(1), z.array(z.string()).min(1)])
   .describe('A string runs through /bin/sh -c; a list is executed directly. ${{ props.NAME }} is interpolated.');
 
+/** A `checkout` step: clone or fetch a change source's repository and check out the build's revision. */
+export const CheckoutSpec = z.strictObject({
+  source: Name('change source').describe('The change source (in `changes`) whose repository to check out.'),
+  mode: z
+    .enum(['incremental', 'full'])
+    .default('incremental')
+    .describe('incremental: fetch into the existing clone and keep untracked files (build products); full: also remove every untracked and ignored file.'),
+  shallow: z
+    .union([z.boolean(), z.number().int().min(1)])
+    .default(false)
+    .describe('Fetch only the last commit (true) or the last N commits.'),
+  branch: z
+    .string()
+    .optional()
+    .describe("Branch to build when the build has no revision or branch of its own (a forced build): default the source's first branch."),
+});
+
 export const StepEntry = z.strictObject({
   name: Name('step').describe('Step name, unique within the builder.'),
-  run: Command,
+  run: Command.optional(),
+  checkout: CheckoutSpec.optional().describe(
+    "Instead of `run`: check out the build's revision (plus a try patch) into the step's workdir and set the `got_revision` property.",
+  ),
   env: z.record(z.string(), z.string()).default({}).describe('Extra environment variables (interpolated).'),
   workdir: z.string().default('.').describe("Working directory, relative to the builder's directory on the worker."),
   timeout: Duration.prefault('20m').describe('Kill the step after this long without output (0: never).'),
@@ -92,8 +117,206 @@ export const BuilderEntry = z.strictObject({
     .default({})
     .describe('Build properties, available to steps as ${{ props.NAME }}.'),
   tags: z.array(z.string()).default([]).describe('Labels for filtering builders in views.'),
+  collapse: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Queued requests for the same branch of the same source are built together as one build (of the newest revision), like Buildbot\'s collapseRequests. false: every change gets its own build.',
+    ),
   priority: z.number().int().default(0).describe('Default priority of its requests; higher runs first.'),
   steps: z.array(StepEntry).min(1).describe('The commands of a build, run in order.'),
+});
+
+
+/** A branch pattern: a name, or a glob where `*` matches any run of characters (`3.*`, `release/*`). */
+const BranchPattern = z.string().min(1).max(250);
+
+/** A path glob (`Doc/**`, `*.md`): `*` stays within one path segment, `**` crosses segments; a pattern without `/` matches the file name anywhere. */
+const PathGlob = z.string().min(1).max(500);
+
+/** A change source: a git repository polled for new commits (and/or fed by webhooks). */
+export const ChangeSourceEntry = z.strictObject({
+  name: Name('change source').describe('Unique change source name; schedulers and checkout steps refer to it.'),
+  git: z.string().min(1).describe('Repository URL, anything `git clone` accepts (https://, ssh, file://, a path).'),
+  branches: z.array(BranchPattern).min(1).default(['main']).describe('Branches to follow: names or globs (`3.*`).'),
+  poll: Duration.prefault('0')
+    .describe('How often to poll the repository for new commits (0: never; webhooks only).'),
+  repository: z
+    .string()
+    .optional()
+    .describe('The repository as webhooks name it ("owner/name"); pushes to it feed this source. URLs in the payload matching `git` also do.'),
+  on_first_poll: z
+    .enum(['record', 'build'])
+    .default('record')
+    .describe('The first time a branch is seen: record its head without building (record), or emit its head commit as a change (build).'),
+  max_changes_per_push: z
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe('At most this many commits become changes from one push or poll of one branch (the newest ones).'),
+});
+
+/** Secrets for push webhooks (`POST /hooks/github|gitlab|gitea`). A provider without an entry answers 404. */
+export const HooksSection = z.strictObject({
+  github: z
+    .strictObject({ secret_env: EnvName.describe('Environment variable holding the webhook secret (HMAC-SHA256, X-Hub-Signature-256).') })
+    .optional(),
+  gitlab: z
+    .strictObject({ token_env: EnvName.describe('Environment variable holding the secret token (X-Gitlab-Token).') })
+    .optional(),
+  gitea: z
+    .strictObject({ secret_env: EnvName.describe('Environment variable holding the webhook secret (HMAC-SHA256, X-Gitea-Signature).') })
+    .optional(),
+});
+
+/** A typed parameter of a force scheduler; its value becomes a build property of the same name. */
+export const ForceParam = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('string'),
+    default: z.string().optional(),
+    required: z.boolean().default(false),
+    pattern: z.string().optional().describe('A regular expression the whole value must match.'),
+    description: z.string().optional(),
+  }),
+  z.strictObject({
+    type: z.literal('boolean'),
+    default: z.boolean().default(false),
+    description: z.string().optional(),
+  }),
+  z.strictObject({
+    type: z.literal('choice'),
+    choices: z.array(z.string()).min(1),
+    default: z.string().optional(),
+    description: z.string().optional(),
+  }),
+]);
+
+/** What triggers a scheduler; exactly one of these per scheduler. */
+export const OnChangeTrigger = z.strictObject({
+  changes: z
+    .union([Name('change source'), z.array(Name('change source')).min(1)])
+    .optional()
+    .describe('Change source(s) to follow (default: all).'),
+  branches: z.array(BranchPattern).optional().describe('Branch names or globs (default: every branch the source follows).'),
+  files: z.array(PathGlob).optional().describe('Only changes touching at least one matching file count (default: any file).'),
+  ignore: z.array(PathGlob).default([]).describe('Files that do not count: a change touching only these triggers nothing.'),
+  quiet: Duration.prefault('0').describe('Wait this long after the last change before queueing; changes within it are built together.'),
+});
+
+export const ForceTrigger = z.strictObject({
+  params: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), ForceParam).default({}).describe('Typed parameters, validated before a build is queued.'),
+});
+
+export const NightlyTrigger = z.strictObject({
+  cron: z.string().min(9).describe('Five-field cron expression (minute hour day-of-month month day-of-week), e.g. "0 3 * * *".'),
+  timezone: z.string().default('UTC').describe('Time zone the cron expression is read in (IANA name).'),
+  changes: Name('change source').optional().describe('Change source whose branch to build (default: the first).'),
+  branch: z.string().optional().describe("Branch to build (default: the source's first branch)."),
+  only_if_changed: z.boolean().default(false).describe('Skip a night when the branch has no change since the last nightly build.'),
+});
+
+export const TryTrigger = z.strictObject({
+  max_patch: Size.prefault('10MB').describe('Largest patch accepted.'),
+  changes: Name('change source').optional().describe('Change source the patch applies to (default: the first).'),
+});
+
+export const SchedulerEntry = z
+  .strictObject({
+    name: Name('scheduler').describe('Unique scheduler name.'),
+    builders: z.array(z.string()).min(1).describe('Builders it queues requests for.'),
+    properties: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)))
+      .default({})
+      .describe('Extra build properties for the requests it queues.'),
+    priority: z.number().int().optional().describe("Priority of its requests (default: each builder's)."),
+    on_change: OnChangeTrigger.optional().describe('Build new commits.'),
+    force: ForceTrigger.optional().describe('Builds forced by a person (API, CLI, UI), with typed parameters.'),
+    nightly: NightlyTrigger.optional().describe('Builds on a timetable.'),
+    try: TryTrigger.optional().describe('Builds of an uploaded patch (`shepherd try`).'),
+  })
+  .superRefine((entry, ctx) => {
+    const kinds = (['on_change', 'force', 'nightly', 'try'] as const).filter((k) => entry[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: kinds.length === 0 ? 'expected one of on_change, force, nightly or try' : `expected only one of ${kinds.join(', ')}`,
+      });
+    }
+  });
+
+/** When a notifier speaks. */
+export const NotifyWhen = z.enum(['failing', 'recovered', 'finished', 'every_failure']);
+
+const NotifierCommon = {
+  name: Name('notifier').describe('Unique notifier name (shown in logs).'),
+  builders: z.array(z.string()).optional().describe('Only these builders (default: all).'),
+  when: z
+    .array(NotifyWhen)
+    .min(1)
+    .default(['failing', 'recovered'])
+    .describe('failing: a builder goes from passing to failing; recovered: back to passing; every_failure: each failed build; finished: every build.'),
+};
+
+export const NotifierEntry = z
+  .strictObject({
+    ...NotifierCommon,
+    mail: z
+      .strictObject({
+        to: z.array(z.string()).default([]).describe('Addresses that always receive it (a mailing list).'),
+        blamelist: z.boolean().default(true).describe("Also mail the authors of the build's blamelist."),
+      })
+      .optional()
+      .describe('Mail through notify.mail.'),
+    webhook: z
+      .strictObject({
+        url: z.string().url(),
+        format: z.enum(['json', 'slack', 'zulip', 'discord']).default('json').describe('json: Shepherd\'s own document; slack/zulip/discord: their incoming-webhook formats.'),
+        secret_env: EnvName.optional().describe('Sign the body with HMAC-SHA256 (X-Shepherd-Signature-256) using this secret.'),
+      })
+      .optional()
+      .describe('POST to a URL.'),
+    github_status: z
+      .strictObject({
+        api_url: z.string().url().default('https://api.github.com').describe('GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3).'),
+        repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, { message: 'expected "owner/name"' }).describe('Repository the statuses are set on.'),
+        token_env: EnvName.describe('Environment variable holding a token allowed to set commit statuses.'),
+        context: z.string().default('shepherd/${builder}').describe('Status context; ${builder} is replaced.'),
+      })
+      .optional()
+      .describe('Set commit statuses (pending when a build starts, then its result).'),
+  })
+  .superRefine((entry, ctx) => {
+    const kinds = (['mail', 'webhook', 'github_status'] as const).filter((k) => entry[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: kinds.length === 0 ? 'expected one of mail, webhook or github_status' : `expected only one of ${kinds.join(', ')}`,
+      });
+    }
+  });
+
+export const NotifySection = z.strictObject({
+  mail: z
+    .strictObject({
+      smtp: z.string().regex(/^smtps?:\/\/.+/, { message: 'expected "smtp://HOST:PORT" or "smtps://HOST:PORT"' }).describe('SMTP server.'),
+      from: z.string().min(3).describe('Sender address.'),
+      user_env: EnvName.optional().describe('Environment variable holding the SMTP user name.'),
+      password_env: EnvName.optional().describe('Environment variable holding the SMTP password.'),
+    })
+    .optional()
+    .describe('The mail transport, used by every feature that sends mail.'),
+  notifiers: z.array(NotifierEntry).default([]).describe('Who hears about build results, and how.'),
+  retry: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(100).default(6),
+      first_delay: Duration.prefault('5s'),
+      max_delay: Duration.prefault('10m'),
+    })
+    .prefault({})
+    .describe('Failed deliveries are retried with exponential backoff; they never affect a build.'),
 });
 
 /** The whole configuration file. */
@@ -102,6 +325,10 @@ export const ConfigFile = z
     master: MasterSection.prefault({}).describe('The master process.'),
     workers: z.array(WorkerEntry).default([]).describe('Workers allowed to connect.'),
     builders: z.array(BuilderEntry).default([]).describe('What to build, and where.'),
+    changes: z.array(ChangeSourceEntry).default([]).describe('Repositories whose new commits are changes.'),
+    hooks: HooksSection.prefault({}).describe('Push webhooks from GitHub, GitLab and Gitea.'),
+    schedulers: z.array(SchedulerEntry).default([]).describe('What queues builds: new commits, people, timetables, patches.'),
+    notify: NotifySection.prefault({}).describe('Telling people about results.'),
   })
   .superRefine((config, ctx) => {
     const unique = (items: { name: string }[], path: string) => {
@@ -115,9 +342,60 @@ export const ConfigFile = z
     };
     unique(config.workers, 'workers');
     unique(config.builders, 'builders');
+    unique(config.changes, 'changes');
+    unique(config.schedulers, 'schedulers');
+    unique(config.notify.notifiers, 'notify.notifiers' as never);
     const workerNames = new Set(config.workers.map((w) => w.name));
+    const sourceNames = new Set(config.changes.map((c) => c.name));
+    const builderNames = new Set(config.builders.map((b) => b.name));
+    config.schedulers.forEach((scheduler, i) => {
+      scheduler.builders.forEach((name, j) => {
+        if (!builderNames.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['schedulers', i, 'builders', j], message: `no builder named "${name}" in builders` });
+        }
+      });
+      const sources = [scheduler.on_change?.changes ?? [], scheduler.nightly?.changes ?? [], scheduler.try?.changes ?? []].flat();
+      const kind = (['on_change', 'nightly', 'try'] as const).find((k) => scheduler[k] !== undefined);
+      for (const name of sources) {
+        if (!sourceNames.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['schedulers', i, kind ?? 'on_change', 'changes'], message: `no change source named "${name}" in changes` });
+        }
+      }
+      if ((scheduler.nightly || scheduler.try) && sources.length === 0 && sourceNames.size === 0) {
+        ctx.addIssue({ code: 'custom', path: ['schedulers', i, kind!], message: 'needs a change source: add one under changes' });
+      }
+      for (const [param, spec] of Object.entries(scheduler.force?.params ?? {})) {
+        if (spec.type === 'choice' && spec.default !== undefined && !spec.choices.includes(spec.default)) {
+          ctx.addIssue({ code: 'custom', path: ['schedulers', i, 'force', 'params', param, 'default'], message: `expected one of ${spec.choices.join(', ')}` });
+        }
+        if (spec.type === 'string' && spec.pattern !== undefined) {
+          try {
+            new RegExp(spec.pattern);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', path: ['schedulers', i, 'force', 'params', param, 'pattern'], message: `not a regular expression: ${(error as Error).message}` });
+          }
+        }
+      }
+    });
+    config.notify.notifiers.forEach((notifier, i) => {
+      if (notifier.mail && !config.notify.mail) {
+        ctx.addIssue({ code: 'custom', path: ['notify', 'notifiers', i, 'mail'], message: 'mail notifiers need the transport: set notify.mail.smtp and notify.mail.from' });
+      }
+      notifier.builders?.forEach((name, j) => {
+        if (!builderNames.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['notify', 'notifiers', i, 'builders', j], message: `no builder named "${name}" in builders` });
+        }
+      });
+    });
     config.builders.forEach((builder, b) => {
       builder.steps.forEach((step, s) => {
+        const path = ['builders', b, 'steps', s];
+        if ((step.run === undefined) === (step.checkout === undefined)) {
+          ctx.addIssue({ code: 'custom', path, message: 'expected exactly one of run or checkout' });
+        }
+        if (step.checkout && !sourceNames.has(step.checkout.source)) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'checkout', 'source'], message: `no change source named "${step.checkout.source}" in changes` });
+        }
         if (builder.steps.findIndex((other) => other.name === step.name) !== s) {
           ctx.addIssue({
             code: 'custom',
@@ -145,3 +423,9 @@ export type Config = z.output<typeof ConfigFile>;
 export type BuilderConfig = Config['builders'][number];
 export type StepConfig = BuilderConfig['steps'][number];
 export type WorkerConfig = Config['workers'][number];
+export type CheckoutConfig = NonNullable<StepConfig['checkout']>;
+export type ChangeSourceConfig = Config['changes'][number];
+export type SchedulerConfig = Config['schedulers'][number];
+export type ForceParamConfig = z.output<typeof ForceParam>;
+export type NotifierConfig = Config['notify']['notifiers'][number];
+export type NotifyWhenValue = z.output<typeof NotifyWhen>;
