@@ -256,7 +256,7 @@ const NotifierCommon = {
     .array(NotifyWhen)
     .min(1)
     .default(['failing', 'recovered'])
-    .describe('failing: a builder goes from passing to failing; recovered: back to passing; every_failure: each failed build; finished: every build.'),
+    .describe('failing: a builder goes from passing to failing; recovered: back to passing; every_failure: each failed build; finished: every build. github_status notifiers ignore it: they set a status on every build.'),
 };
 
 export const NotifierEntry = z
