@@ -9,7 +9,7 @@ export const ERROR_CODES = {
   SHEPHERD_E_CONFIG: { status: 400, meaning: 'The configuration file is invalid; the message names the file, the path and what was expected.' },
   SHEPHERD_E_VALIDATION: { status: 400, meaning: 'A request body, query or parameter is invalid; `details.field` names it.' },
   SHEPHERD_E_UNAUTHORIZED: { status: 401, meaning: 'A write call without a valid `Authorization: Bearer` token.' },
-  SHEPHERD_E_NOT_FOUND: { status: 404, meaning: 'No such builder, build, step or worker.' },
+  SHEPHERD_E_NOT_FOUND: { status: 404, meaning: 'No such builder, build, step, worker, change, change source or scheduler (or not a force or try scheduler).' },
   SHEPHERD_E_CONFLICT: { status: 409, meaning: 'The action does not fit the current state (e.g. cancelling a finished build).' },
   SHEPHERD_E_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'A request body is larger than allowed.' },
   SHEPHERD_E_HOOK_SIGNATURE: { status: 401, meaning: 'A webhook delivery whose signature or token does not match the configured secret; nothing was queued.' },

@@ -4,6 +4,7 @@
  * so the two cannot drift.
  */
 import { z } from 'zod';
+import { nightlyProblem } from '../schedulers/nightly.js';
 import { Duration, Size } from './units.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -363,6 +364,10 @@ export const ConfigFile = z
       }
       if ((scheduler.nightly || scheduler.try) && sources.length === 0 && sourceNames.size === 0) {
         ctx.addIssue({ code: 'custom', path: ['schedulers', i, kind!], message: 'needs a change source: add one under changes' });
+      }
+      const cronProblem = scheduler.nightly ? nightlyProblem(scheduler.nightly) : undefined;
+      if (cronProblem) {
+        ctx.addIssue({ code: 'custom', path: ['schedulers', i, 'nightly', 'cron'], message: cronProblem });
       }
       for (const [param, spec] of Object.entries(scheduler.force?.params ?? {})) {
         if (spec.type === 'choice' && spec.default !== undefined && !spec.choices.includes(spec.default)) {
