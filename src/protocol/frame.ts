@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import {
   MAX_CONTROL_FRAME_BYTES,
   MAX_FRAME_BYTES,
+  MAX_MASTER_FRAME_BYTES,
   MAX_OUTPUT_CHUNK_BYTES,
   MasterMessage,
   OutputHeader,
@@ -42,9 +43,9 @@ export function encodeOutput(header: OutputHeader, data: Buffer): Buffer {
   return frame;
 }
 
-function parseControl<S extends z.ZodType>(schema: S, text: string): z.infer<S> {
-  if (Buffer.byteLength(text) > MAX_CONTROL_FRAME_BYTES) {
-    throw new ProtocolError(`control frame of ${Buffer.byteLength(text)} bytes exceeds ${MAX_CONTROL_FRAME_BYTES}`);
+function parseControl<S extends z.ZodType>(schema: S, text: string, limit: number): z.infer<S> {
+  if (Buffer.byteLength(text) > limit) {
+    throw new ProtocolError(`control frame of ${Buffer.byteLength(text)} bytes exceeds ${limit}`);
   }
   let json: unknown;
   try {
@@ -63,12 +64,12 @@ function parseControl<S extends z.ZodType>(schema: S, text: string): z.infer<S> 
 
 /** Parses and validates a control message received by the master. */
 export function decodeWorkerMessage(text: string): WorkerMessage {
-  return parseControl(WorkerMessage, text);
+  return parseControl(WorkerMessage, text, MAX_CONTROL_FRAME_BYTES);
 }
 
 /** Parses and validates a control message received by the worker. */
 export function decodeMasterMessage(text: string): MasterMessage {
-  return parseControl(MasterMessage, text);
+  return parseControl(MasterMessage, text, MAX_MASTER_FRAME_BYTES);
 }
 
 /** Parses and validates a binary output frame received by the master. */
@@ -81,7 +82,7 @@ export function decodeOutput(frame: Buffer): OutputFrame {
   if (headLength > 1024 || 4 + headLength > frame.length) {
     throw new ProtocolError(`binary frame header length ${headLength} is out of range`);
   }
-  const header = parseControl(OutputHeader, frame.toString('utf8', 4, 4 + headLength));
+  const header = parseControl(OutputHeader, frame.toString('utf8', 4, 4 + headLength), MAX_CONTROL_FRAME_BYTES);
   const data = frame.subarray(4 + headLength);
   if (data.length > MAX_OUTPUT_CHUNK_BYTES) {
     throw new ProtocolError(`output chunk of ${data.length} bytes exceeds ${MAX_OUTPUT_CHUNK_BYTES}`);

@@ -244,6 +244,59 @@ describe('worker agent', () => {
     expect(third.outputOf(4).map((c) => c.seq)).toEqual(third.outputOf(4).map((_, i) => i + 1));
   });
 
+  it('gives each step its own directory with the master files, and returns the properties it sets', async () => {
+    const { agent } = startAgent();
+    const connected = agent.connected();
+    const { connection } = await accept();
+    await connected;
+    // 3 MB of patch: a start_step frame well over the 1 MiB limit of the other direction.
+    const big = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+    const stepDir = join(dir, '.shepherd', 'steps', '21');
+    startStep(
+      connection,
+      21,
+      command('echo "$SHEPHERD_STEP_DIR"; cp "$SHEPHERD_STEP_DIR/try.patch" ../copy.bin; echo got_revision=abc123 >"$SHEPHERD_STEP_DIR/properties"', {
+        files: [{ name: 'try.patch', data_base64: big.toString('base64') }],
+      }),
+    );
+    const finished = await connection.next('step_finished');
+    expect(finished.outcome).toMatchObject({ exit_code: 0 });
+    expect(finished.properties).toEqual({ got_revision: 'abc123' });
+    expect(connection.textOf(21)).toBe(`${stepDir}\n`);
+    expect(readFileSync(join(dir, 'copy.bin')).equals(big)).toBe(true);
+    expect(existsSync(stepDir)).toBe(true);
+
+    // Released: the directory goes. (The next hello proves the release was handled.)
+    connection.send({ type: 'release', step_id: 21 });
+    connection.terminate();
+    expect((await accept()).hello.held).toEqual([]);
+    expect(existsSync(stepDir)).toBe(false);
+  });
+
+  it('sends the properties again when it resends the end of a step finished while the master was away', async () => {
+    const { agent, log } = startAgent();
+    const connected = agent.connected();
+    const first = (await accept()).connection;
+    await connected;
+    startStep(first, 22, command('echo version=2.1 >"$SHEPHERD_STEP_DIR/properties"'));
+    first.terminate();
+    const second = await master.nextConnection();
+    await second.next('hello');
+    await log.waitFor(/step 22 \(build 122\): exit 0/);
+    second.welcome([{ step_id: 22, acked_seq: 0 }]);
+    const finished = await second.next('step_finished');
+    expect(finished.properties).toEqual({ version: '2.1' });
+  });
+
+  it('removes the step directories an earlier agent left', async () => {
+    const leftover = join(dir, '.shepherd', 'steps', '99');
+    mkdirSync(leftover, { recursive: true });
+    writeFileSync(join(leftover, 'try.patch'), 'old');
+    startAgent();
+    expect(existsSync(join(dir, '.shepherd', 'steps'))).toBe(false);
+  });
+
   it('kills a held step the master no longer wants', async () => {
     const { agent, log } = startAgent();
     const connected = agent.connected();

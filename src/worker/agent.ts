@@ -8,14 +8,14 @@
  * running and their output keeps being spooled (see `held-steps.ts`); the
  * agent reconnects with jittered exponential backoff, slowly after a refusal.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WebSocket, type RawData } from 'ws';
 import {
   decodeMasterMessage,
   encodeControl,
   Hello,
-  MAX_FRAME_BYTES,
+  MAX_MASTER_FRAME_BYTES,
   PROTOCOL_VERSION,
   type HeldStep,
   type MasterMessage,
@@ -33,6 +33,7 @@ import { AGENT_DEFAULTS, type AgentOptions } from './options.js';
 import { killLeftoverGroups, RunningGroups } from './running-groups.js';
 import { Spool } from './spool.js';
 import { STATE_DIR_NAME } from './step-cwd.js';
+import { STEPS_DIR_NAME } from './step-dir.js';
 
 /** A running agent. */
 export interface WorkerAgent {
@@ -95,8 +96,12 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
   const spool = new Spool({ dir: join(stateDir, 'spool'), memoryLimitBytes: options.spoolMemoryBytes ?? AGENT_DEFAULTS.spoolMemoryBytes });
   // Whatever an earlier agent spooled belongs to steps that are lost.
   spool.reset();
+  // So do the directories of its steps.
+  const stepsDir = join(stateDir, STEPS_DIR_NAME);
+  rmSync(stepsDir, { recursive: true, force: true });
   const steps = new HeldSteps({
     dir,
+    stepsDir,
     clock,
     killGraceMs: options.killGraceMs ?? AGENT_DEFAULTS.killGraceMs,
     env: withoutSecret(options.env ?? process.env, options.secret),
@@ -117,7 +122,8 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
     if (stopping) return;
     const ws = new WebSocket(endpoint, {
       perMessageDeflate: false,
-      maxPayload: MAX_FRAME_BYTES,
+      // A start_step may carry a try patch: far bigger than anything the agent sends.
+      maxPayload: MAX_MASTER_FRAME_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       // RFC 6455 masks client frames so that hostile scripts in browsers cannot
       // steer what proxies see on the wire. The agent is not a browser and runs

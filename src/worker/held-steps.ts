@@ -9,6 +9,7 @@
  * so every chunk goes out at most once per connection and always in order,
  * and `step_finished` only after the step's last chunk.
  */
+import { join } from 'node:path';
 import type { HeldStep, StartStep, StepOutcome, Welcome } from '../protocol/index.js';
 import type { Clock } from './clock.js';
 import { formatDuration } from './format-duration.js';
@@ -18,11 +19,14 @@ import { OutputSequencer } from './output-sequencer.js';
 import { signalGroup } from './process-group.js';
 import type { RunningGroups } from './running-groups.js';
 import type { Spool } from './spool.js';
+import { removeStepDir } from './step-dir.js';
 import { runStep, type RunningStep } from './step-runner.js';
 
 /** What the registry needs from the agent. */
 export interface HeldStepsOptions {
   dir: string;
+  /** Where each step gets its own directory, `<stepsDir>/<step id>` (see `step-dir.ts`). */
+  stepsDir: string;
   clock: Clock;
   killGraceMs: number;
   env: NodeJS.ProcessEnv;
@@ -40,6 +44,10 @@ interface Step {
   lastSeq: number;
   /** Set once the process has ended and all its output is sequenced. */
   outcome: StepOutcome | null;
+  /** What the step wrote to its properties file; kept until release, for every resend of step_finished. */
+  properties: Record<string, string>;
+  /** The step's own directory, removed when the step is forgotten. */
+  readonly dir: string;
   /** The current connection carries this step (started on it, or resumed by its welcome). */
   live: boolean;
   /** Last sequence number sent on the current connection. */
@@ -140,6 +148,8 @@ export class HeldSteps {
       runner: null,
       lastSeq: 0,
       outcome: null,
+      properties: {},
+      dir: join(this.#options.stepsDir, String(message.step_id)),
       live: this.#link !== null,
       sentSeq: 0,
       finishedSent: false,
@@ -153,6 +163,7 @@ export class HeldSteps {
       clock,
       killGraceMs: this.#options.killGraceMs,
       baseEnv: this.#options.env,
+      stepDir: step.dir,
       onOutput: (stream, data) => step.sequencer.write(stream, data),
       onSpawn: (pgid) => {
         groups.add(pgid, step.id, startedAt);
@@ -164,6 +175,7 @@ export class HeldSteps {
       if (runner.pgid !== null) groups.remove(runner.pgid);
       if (step.dropped) return;
       step.sequencer.flush();
+      step.properties = { ...runner.properties };
       step.outcome = outcome;
       log(`step ${step.id} (build ${step.buildId}): ${describeOutcome(outcome)}`);
       this.#pump(step);
@@ -210,6 +222,8 @@ export class HeldSteps {
       this.#options.log(`step ${step.id}: ${why}; ending its process group`);
       step.runner.terminate('cancel', why);
     }
+    const failure = removeStepDir(step.dir);
+    if (failure) this.#options.log(`step ${step.id}: cannot remove its directory: ${failure}`);
   }
 
   #needsPump(step: Step): boolean {
@@ -253,7 +267,7 @@ export class HeldSteps {
         continue;
       }
       if (step.outcome && !step.finishedSent) {
-        link.sendControl({ type: 'step_finished', step_id: step.id, last_seq: step.lastSeq, outcome: step.outcome });
+        link.sendControl({ type: 'step_finished', step_id: step.id, last_seq: step.lastSeq, outcome: step.outcome, properties: step.properties });
         step.finishedSent = true;
       }
       return;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -193,5 +193,35 @@ describe('runStep', () => {
     expect(await run.outcome()).toMatchObject({ exit_code: 0, signal: null, ended_by: null });
     expect(run.text()).toContain('still hold its output open: sending SIGKILL to the process group');
     await gone(Number(pid));
+  });
+
+  it('gives the step its own directory with the master files, and reads the properties it sets', async () => {
+    const stepDir = join(dir, '.shepherd', 'steps', '4');
+    const run = start(
+      command('cat "$SHEPHERD_STEP_DIR/try.patch"; printf "got_revision=abc\\nnot a property\\nv=1\\n" >"$SHEPHERD_STEP_DIR/properties"', {
+        // The agent's variable wins over the step's own env.
+        env: { SHEPHERD_STEP_DIR: '/elsewhere' },
+        files: [{ name: 'try.patch', data_base64: Buffer.from('the patch\n').toString('base64') }],
+      }),
+      { stepDir },
+    );
+    expect(run.step.properties).toEqual({});
+    expect(await run.outcome()).toMatchObject({ exit_code: 0 });
+    expect(run.step.properties).toEqual({ got_revision: 'abc', v: '1' });
+    expect(run.text()).toBe(
+      'the patch\n[shepherd] $SHEPHERD_STEP_DIR/properties line 2 is not NAME=value ' +
+        "with a NAME of letters, digits, '_', '.' and '-'; it is ignored\n",
+    );
+  });
+
+  it('does not start a step whose files cannot be written', async () => {
+    const blocked = join(dir, 'file');
+    writeFileSync(blocked, '');
+    const run = start(command('echo never', { files: [{ name: 'p', data_base64: '' }] }), { stepDir: join(blocked, 'step') });
+    const outcome = await run.outcome();
+    expect(outcome.spawn_error).toMatch(/ENOTDIR/);
+    expect(run.text()).toMatch(/^\[shepherd\] cannot start the step: ENOTDIR/);
+    const noDir = start(command('echo never', { files: [{ name: 'p', data_base64: '' }] }));
+    expect((await noDir.outcome()).spawn_error).toBe('the step comes with files but has no directory to put them in');
   });
 });

@@ -14,6 +14,7 @@ import { formatDuration } from './format-duration.js';
 import type { OutputStream } from './output-sequencer.js';
 import { groupAlive, signalGroup } from './process-group.js';
 import { resolveStepCwd } from './step-cwd.js';
+import { prepareStepDir, readStepProperties, STEP_DIR_ENV } from './step-dir.js';
 
 /** Why the agent ended a step, when it did. */
 export type EndedBy = NonNullable<StepOutcome['ended_by']>;
@@ -31,6 +32,12 @@ export interface StepRunnerOptions {
   onOutput(stream: OutputStream, data: Buffer): void;
   /** The process group exists; called once, before any output. */
   onSpawn?(pgid: number): void;
+  /**
+   * The step's own directory (see `step-dir.ts`): made afresh with the
+   * command's `files`, named to the process in `$SHEPHERD_STEP_DIR`, and
+   * searched for properties when the process ends.
+   */
+  stepDir?: string;
 }
 
 /** A step that was started (or failed to start). */
@@ -45,6 +52,8 @@ export interface RunningStep {
    * first reason wins; later calls do nothing.
    */
   terminate(endedBy: EndedBy, why: string): void;
+  /** The properties the step set in its directory; read once `done` resolves, empty before. */
+  readonly properties: Readonly<Record<string, string>>;
 }
 
 const NEWLINE = 0x0a;
@@ -80,13 +89,20 @@ export function runStep(command: StepCommand, options: StepRunnerOptions): Runni
       ended_by: null,
       spawn_error: message,
     });
-    return { pgid: null, done, terminate() {} };
+    return { pgid: null, done, terminate() {}, properties: {} };
   }
 
   let cwd: string;
+  const stepEnv: NodeJS.ProcessEnv = {};
   try {
     cwd = resolveStepCwd(options.dir, command.builder_dir, command.workdir);
     mkdirSync(cwd, { recursive: true });
+    if (options.stepDir !== undefined) {
+      prepareStepDir(options.stepDir, command.files);
+      stepEnv[STEP_DIR_ENV] = options.stepDir;
+    } else if (command.files?.length) {
+      throw new Error('the step comes with files but has no directory to put them in');
+    }
   } catch (error) {
     return failToStart(describeError(error));
   }
@@ -96,7 +112,8 @@ export function runStep(command: StepCommand, options: StepRunnerOptions): Runni
   try {
     child = spawn(file, args, {
       cwd,
-      env: { ...options.baseEnv, ...command.env },
+      // The agent's own variables win: the step must find its directory.
+      env: { ...options.baseEnv, ...command.env, ...stepEnv },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -112,7 +129,7 @@ export function runStep(command: StepCommand, options: StepRunnerOptions): Runni
       child.stderr?.destroy();
       failToStart(describeError(error));
     });
-    return { pgid: null, done, terminate() {} };
+    return { pgid: null, done, terminate() {}, properties: {} };
   }
   const pgid: number = child.pid;
   options.onSpawn?.(pgid);
@@ -188,8 +205,15 @@ export function runStep(command: StepCommand, options: StepRunnerOptions): Runni
     }, killGraceMs);
   });
 
+  let properties: Record<string, string> = {};
   child.on('close', () => {
     drainTimer?.cancel();
+    if (options.stepDir !== undefined) {
+      const read = readStepProperties(options.stepDir);
+      properties = read.properties;
+      // In the step's log: the build's author is the one who can fix the lines.
+      for (const problem of read.problems) say(problem);
+    }
     const ended = exit ?? { code: child.exitCode, signal: child.signalCode, at: clock.now() };
     finished = true;
     resolveDone({
@@ -201,7 +225,14 @@ export function runStep(command: StepCommand, options: StepRunnerOptions): Runni
     });
   });
 
-  return { pgid, done, terminate };
+  return {
+    pgid,
+    done,
+    terminate,
+    get properties() {
+      return properties;
+    },
+  };
 }
 
 function describeError(error: unknown): string {

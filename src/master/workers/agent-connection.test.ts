@@ -22,7 +22,8 @@ const config = parseConfig(parseYaml(`
 workers:
   - { name: w1, secret_env: S1 }
   - { name: w2, secret_env: S2 }
-builders: []
+builders:
+  - { name: b, workers: [w1], steps: [{ name: s, run: 'true' }] }
 `), 'test.yml', '/tmp');
 
 let store: Store;
@@ -30,6 +31,7 @@ let server: Server;
 let url: string;
 let clock: ManualClock;
 let events: MasterEventBus;
+let coordinator: Coordinator;
 const sockets: WebSocket[] = [];
 
 beforeEach(async () => {
@@ -37,7 +39,7 @@ beforeEach(async () => {
   clock = new ManualClock();
   events = new MasterEventBus();
   const logger = pino({ level: 'silent' });
-  const coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: null });
+  coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: null });
   await coordinator.recover();
   const secrets = new Map([['w1', 'secret-1'], ['w2', 'secret-2']]);
   server = createServer();
@@ -152,6 +154,25 @@ describe('agent connections', () => {
     expect(await twice.closed).toMatchObject({ code: CLOSE.protocol, reason: 'second hello on one connection' });
 
     expect(good.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('hands the properties a step set to the coordinator, which records them on the build', async () => {
+    const client = await open();
+    client.ws.send(hello('w1', 'secret-1'));
+    await client.next('welcome');
+    const finished = events.once('build:finished');
+    await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+    const start = (await client.next('start_step')) as Extract<MasterMessage, { type: 'start_step' }>;
+    client.ws.send(encodeControl({
+      type: 'step_finished',
+      step_id: start.step_id,
+      last_seq: 0,
+      outcome: { exit_code: 0, signal: null, duration_ms: 5, ended_by: null, spawn_error: null },
+      properties: { got_revision: 'abc123' },
+    }));
+    const { build } = await finished;
+    expect(build.result).toBe('SUCCESS');
+    expect((await store.getBuild(build.id))?.properties).toMatchObject({ got_revision: 'abc123' });
   });
 
   it('closes a connection that never says hello', async () => {

@@ -184,7 +184,7 @@ export function acceptAgentSocket(
           return;
         case 'step_finished':
           if (!connection) throw new ProtocolError('step_finished before hello');
-          deps.handler.stepFinished(connection, message.step_id, message.last_seq, message.outcome);
+          deps.handler.stepFinished(connection, message.step_id, message.last_seq, message.outcome, message.properties ?? {});
           return;
         case 'heartbeat':
           return;

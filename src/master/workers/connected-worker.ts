@@ -47,8 +47,12 @@ export interface WorkerSessionHandler {
   attach(worker: ConnectedWorker, held: HeldStep[]): Promise<{ stepId: number; ackedSeq: number }[]>;
   /** A chunk of a step's output, in sequence order per step (duplicates possible after a resume). */
   output(worker: ConnectedWorker, stepId: number, seq: number, data: Buffer): void;
-  /** A step's process ended; `lastSeq` is the last output chunk sent for it. */
-  stepFinished(worker: ConnectedWorker, stepId: number, lastSeq: number, outcome: StepOutcome): void;
+  /**
+   * A step's process ended; `lastSeq` is the last output chunk sent for it.
+   * `properties` are the build properties the step set (a checkout's
+   * `got_revision`); empty when it set none.
+   */
+  stepFinished(worker: ConnectedWorker, stepId: number, lastSeq: number, outcome: StepOutcome, properties: Record<string, string>): void;
   /** The connection ended (for any reason). */
   detach(worker: ConnectedWorker, reason: string): void;
 }
