@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { collectProperty, parseId, parseInteger, parseLimit } from './arguments.js';
+import { collectName, collectParam, collectProperty, parseId, parseInteger, parseLimit } from './arguments.js';
 
 describe('collectProperty', () => {
   it('collects repeated KEY=VALUE, keeping "=" in values and letting a later key win', () => {
@@ -15,6 +15,19 @@ describe('collectProperty', () => {
     expect(() => collectProperty('branch')).toThrow(InvalidArgumentError);
     expect(() => collectProperty('=x')).toThrow(/KEY=VALUE/);
     expect(() => collectProperty('a b=c')).toThrow(/not a property name/);
+  });
+});
+
+describe('collectParam and collectName', () => {
+  it('collects scheduler parameters, names as the config allows them', () => {
+    expect(collectParam('verbose=true', collectParam('target=a=b'))).toEqual({ target: 'a=b', verbose: 'true' });
+    expect(() => collectParam('a.b=1')).toThrow(/not a parameter name/);
+    expect(() => collectParam('x')).toThrow(/NAME=VALUE/);
+  });
+
+  it('collects repeated names in order, once each', () => {
+    expect(collectName('b', collectName('a', collectName('b')))).toEqual(['b', 'a']);
+    expect(() => collectName('')).toThrow(InvalidArgumentError);
   });
 });
 

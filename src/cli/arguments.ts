@@ -15,6 +15,23 @@ export function collectProperty(text: string, previous: Record<string, string> =
   return { ...previous, [key]: text.slice(at + 1) };
 }
 
+/** Collects repeated `--param NAME=VALUE` of a force scheduler; names as the config allows them. */
+export function collectParam(text: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`expected NAME=VALUE, got "${text}"`);
+  const name = text.slice(0, at).trim();
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new InvalidArgumentError(`"${name}" is not a parameter name (letters, digits and "_")`);
+  }
+  return { ...previous, [name]: text.slice(at + 1) };
+}
+
+/** Collects a repeatable option (`--builder a --builder b`) in order, once each. */
+export function collectName(text: string, previous: string[] = []): string[] {
+  if (text.trim() === '') throw new InvalidArgumentError('expected a name, got ""');
+  return previous.includes(text) ? previous : [...previous, text];
+}
+
 /** A positive integer id (build, request). */
 export function parseId(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BuildDetailJson, StepJson } from '../master/api/schemas.js';
+import type { BuildDetailJson, ChangeJson, StepJson } from '../master/api/schemas.js';
 import { formatBuildsTable, formatBuildSummary } from './build-table.js';
 import { formatTimestamp } from './format.js';
 
@@ -33,6 +33,8 @@ const build: BuildDetailJson = {
   result: 'FAILURE',
   properties: {},
   request_id: 5,
+  revision: null,
+  blamelist: [],
   started_at: t0,
   finished_at: t0 + 65_000,
   summary: null,
@@ -46,12 +48,12 @@ const build: BuildDetailJson = {
 
 describe('build tables', () => {
   it('lists builds with their result or state and duration', () => {
-    const running = { ...build, id: 8, number: 4, state: 'running' as const, result: null, finished_at: null };
-    const text = formatBuildsTable([running, build], t0 + 12_000);
+    const running = { ...build, id: 8, number: 4, state: 'running' as const, result: null, finished_at: null, revision: null };
+    const text = formatBuildsTable([running, { ...build, revision: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0' }], t0 + 12_000);
     expect(text.split('\n')).toEqual([
-      'ID  BUILDER     NUMBER  RESULT   WORKER   STARTED              DURATION',
-      `8   unix-tests  #4      running  linux-1  ${formatTimestamp(t0)}  12s+`,
-      `7   unix-tests  #3      FAILURE  linux-1  ${formatTimestamp(t0)}  1m 05s`,
+      'ID  BUILDER     NUMBER  RESULT   REVISION  WORKER   STARTED              DURATION',
+      `8   unix-tests  #4      running            linux-1  ${formatTimestamp(t0)}  12s+`,
+      `7   unix-tests  #3      FAILURE  a1b2c3d4  linux-1  ${formatTimestamp(t0)}  1m 05s`,
       '',
     ]);
   });
@@ -64,6 +66,45 @@ describe('build tables', () => {
       '2  killed   CANCELLED  2.1s      SIGTERM',
       '3  docs     pending',
       'unix-tests #3 (build 7): FAILURE in 1m 05s',
+      '',
+    ]);
+  });
+
+  it('names the revision and lists the blamelist before the closing line', () => {
+    const change = (id: number, revision: string, author: string, message: string): ChangeJson => ({
+      id,
+      source: 'main-repo',
+      repository: 'https://example.org/repo.git',
+      branch: 'main',
+      revision,
+      author,
+      committer: author,
+      message,
+      files: ['src/a.c'],
+      when: t0,
+      via: 'poll',
+      received_at: t0,
+    });
+    const text = formatBuildSummary(
+      {
+        ...build,
+        steps: [step(0, 'compile')],
+        revision: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0',
+        blamelist: [
+          change(12, 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0', 'Ada <ada@example.org>', 'Fix the parser\n\nbody'),
+          change(11, 'ffeeddccbbaa99887766554433221100ffeeddcc', 'Bob <bob@example.org>', 'Add tests'),
+        ],
+      },
+      t0,
+    );
+    expect(text.split('\n')).toEqual([
+      '#  STEP     RESULT   DURATION  EXIT',
+      '0  compile  SUCCESS  2.1s      0',
+      'blamelist (2 changes):',
+      '  CHANGE  REVISION  AUTHOR  MESSAGE',
+      '  12      a1b2c3d4  Ada     Fix the parser',
+      '  11      ffeeddcc  Bob     Add tests',
+      'unix-tests #3 (build 7) at a1b2c3d4: FAILURE in 1m 05s',
       '',
     ]);
   });

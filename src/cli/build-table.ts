@@ -3,7 +3,8 @@
  * `force --wait` prints at the end.
  */
 import type { BuildDetailJson, BuildJson } from '../master/api/schemas.js';
-import { formatDuration, formatTimestamp } from './format.js';
+import { formatBlamelist } from './change-table.js';
+import { formatDuration, formatTimestamp, shortRevision } from './format.js';
 import { formatTable } from './table.js';
 
 /** How long something ran; still running: so far, marked with `+`. */
@@ -15,12 +16,13 @@ function elapsed(startedAt: number | null, finishedAt: number | null, now: numbe
 /** The `shepherd builds` table. */
 export function formatBuildsTable(builds: readonly BuildJson[], now: number): string {
   return formatTable(
-    ['id', 'builder', 'number', 'result', 'worker', 'started', 'duration'],
+    ['id', 'builder', 'number', 'result', 'revision', 'worker', 'started', 'duration'],
     builds.map((b) => [
       String(b.id),
       b.builder,
       `#${b.number}`,
       b.result ?? b.state,
+      shortRevision(b.revision),
       b.worker,
       formatTimestamp(b.started_at),
       elapsed(b.started_at, b.finished_at, now),
@@ -28,7 +30,7 @@ export function formatBuildsTable(builds: readonly BuildJson[], now: number): st
   );
 }
 
-/** The steps of one build and a closing line with its result. */
+/** The steps of one build, the changes it is the first to build, and a closing line with its revision and result. */
 export function formatBuildSummary(build: BuildDetailJson, now: number): string {
   const table = formatTable(
     ['#', 'step', 'result', 'duration', 'exit'],
@@ -42,5 +44,7 @@ export function formatBuildSummary(build: BuildDetailJson, now: number): string 
   );
   const took = elapsed(build.started_at, build.finished_at, now);
   const summary = build.summary ? `: ${build.summary}` : '';
-  return `${table}${build.builder} #${build.number} (build ${build.id}): ${build.result ?? build.state} in ${took}${summary}\n`;
+  const at = build.revision ? ` at ${shortRevision(build.revision)}` : '';
+  const blamelist = formatBlamelist(build.blamelist);
+  return `${table}${blamelist}${build.builder} #${build.number} (build ${build.id})${at}: ${build.result ?? build.state} in ${took}${summary}\n`;
 }

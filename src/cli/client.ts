@@ -6,10 +6,13 @@
 import type {
   BuildDetailJson,
   BuildListJson,
+  ChangeWithBuildsJson,
   RequestJson,
+  SchedulerJson,
   WorkerJson,
 } from '../master/api/schemas.js';
 import type { ErrorBody } from '../master/errors.js';
+import type { ChangeListJson, TryAnswerJson } from './api-types.js';
 import { CliError } from './errors.js';
 import { parseServerSentEvents, type ServerSentEvent } from './sse.js';
 
@@ -104,7 +107,7 @@ export async function cancelRequest(conn: MasterConnection, id: number): Promise
   return (await json<{ request: RequestJson }>(await send(conn, 'POST', `/api/v1/requests/${id}/cancel`, { body: {} }))).request;
 }
 
-/** `GET /api/v1/builds/:id`: a build with its steps. */
+/** `GET /api/v1/builds/:id`: a build with its steps, revision and blamelist. */
 export async function getBuild(conn: MasterConnection, id: number): Promise<BuildDetailJson> {
   return json(await send(conn, 'GET', `/api/v1/builds/${id}`));
 }
@@ -127,6 +130,64 @@ export async function listBuilds(conn: MasterConnection, filters: BuildFilters):
 /** `POST /api/v1/builds/:id/cancel`. */
 export async function cancelBuild(conn: MasterConnection, id: number, reason?: string): Promise<{ ok: true }> {
   return json(await send(conn, 'POST', `/api/v1/builds/${id}/cancel`, { body: reason ? { reason } : {} }));
+}
+
+/** Filters of `GET /api/v1/changes`. */
+export interface ChangeFilters {
+  source?: string;
+  branch?: string;
+  limit?: number;
+  before?: number;
+}
+
+/** `GET /api/v1/changes`: one page of changes, newest first, each with its builds. */
+export async function listChanges(conn: MasterConnection, filters: ChangeFilters): Promise<ChangeListJson> {
+  return json(await send(conn, 'GET', '/api/v1/changes', { query: { ...filters } }));
+}
+
+/** `GET /api/v1/changes/:id`. */
+export async function getChange(conn: MasterConnection, id: number): Promise<ChangeWithBuildsJson> {
+  return (await json<{ change: ChangeWithBuildsJson }>(await send(conn, 'GET', `/api/v1/changes/${id}`))).change;
+}
+
+/** `GET /api/v1/schedulers`. */
+export async function listSchedulers(conn: MasterConnection): Promise<SchedulerJson[]> {
+  return (await json<{ schedulers: SchedulerJson[] }>(await send(conn, 'GET', '/api/v1/schedulers'))).schedulers;
+}
+
+/** Body of `POST /schedulers/:name/force`: parameter values as text, the master converts them. */
+export interface SchedulerForceBody {
+  builders?: string[];
+  params?: Record<string, string | boolean>;
+  reason?: string;
+  submitted_by?: string;
+  revision?: string;
+  branch?: string;
+}
+
+/** `POST /api/v1/schedulers/:name/force`: queues one request per builder, parameters checked by the scheduler. */
+export async function forceScheduler(conn: MasterConnection, scheduler: string, body: SchedulerForceBody): Promise<RequestJson[]> {
+  const response = await send(conn, 'POST', `/api/v1/schedulers/${encodeURIComponent(scheduler)}/force`, { body });
+  return (await json<{ requests: RequestJson[] }>(response)).requests;
+}
+
+/** Body of `POST /try`. */
+export interface TryBody {
+  scheduler?: string;
+  builders: string[];
+  /** The diff (`git diff --binary` output), base64. */
+  patch_base64: string;
+  /** Revision the patch applies on; '' means the branch head when the build starts. */
+  base_revision: string;
+  branch?: string;
+  /** "Name <mail>". */
+  author: string;
+  comment?: string;
+}
+
+/** `POST /api/v1/try`: uploads a patch and queues a request per builder to build it. */
+export async function submitTry(conn: MasterConnection, body: TryBody): Promise<TryAnswerJson> {
+  return json(await send(conn, 'POST', '/api/v1/try', { body }));
 }
 
 /** `GET /api/v1/workers`. */

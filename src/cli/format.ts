@@ -1,5 +1,5 @@
 /**
- * Times and durations as the CLI shows them to people.
+ * Times, durations, revisions and commit messages as the CLI shows them to people.
  */
 
 /** `0.4s`, `12s`, `3m 05s`, `2h 03m`. */
@@ -31,4 +31,23 @@ export function formatAgo(ms: number, now: number): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
   if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ago`;
   return `${Math.floor(seconds / 86_400)}d ago`;
+}
+
+/** A commit id shortened as git does (`3f2a9c1d`); anything that is not a long hex id (a tag, '') stays as it is. */
+export function shortRevision(revision: string | null | undefined): string {
+  if (!revision) return '';
+  return /^[0-9a-f]{12,}$/i.test(revision) ? revision.slice(0, 8) : revision;
+}
+
+/** A commit message's subject: its first non-blank line, cut to `max` characters with an ellipsis. */
+export function messageSubject(message: string, max = 60): string {
+  const line = message.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** "Ada Lovelace <ada@example.org>" as a table shows it: the name (the address when there is no name). */
+export function personName(person: string): string {
+  const match = /^(.*?)\s*<([^>]*)>\s*$/.exec(person);
+  if (!match) return person.trim();
+  return match[1]!.trim() || match[2]!.trim();
 }

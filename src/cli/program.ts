@@ -7,11 +7,14 @@ import type { CliContext } from './errors.js';
 import { shepherdVersion } from '../master/api/version.js';
 import { registerBuildsCommand } from './commands/builds.js';
 import { registerCancelCommand } from './commands/cancel.js';
+import { registerChangesCommand } from './commands/changes.js';
 import { registerCheckConfigCommand } from './commands/check-config.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerForceCommand } from './commands/force.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerMasterCommand } from './commands/master.js';
+import { registerSchedulersCommand } from './commands/schedulers.js';
+import { registerTryCommand } from './commands/try.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerWorkersCommand } from './commands/workers.js';
 
@@ -34,7 +37,10 @@ export function createProgram(context: CliContext): Command {
   registerCheckConfigCommand(program, context);
   registerDemoCommand(program);
   registerForceCommand(program, context);
+  registerTryCommand(program, context);
   registerBuildsCommand(program);
+  registerChangesCommand(program);
+  registerSchedulersCommand(program);
   registerLogCommand(program);
   registerWorkersCommand(program);
   registerCancelCommand(program);

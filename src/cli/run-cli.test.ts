@@ -68,7 +68,7 @@ async function runBuild(request: BuildRequest, result: 'SUCCESS' | 'FAILURE', ex
 describe('every command', () => {
   it('has a one-line description and --help', async () => {
     const program = createProgram({ exitCode: 0 });
-    expect(program.commands.length).toBeGreaterThanOrEqual(9);
+    expect(program.commands.length).toBeGreaterThanOrEqual(12);
     for (const command of program.commands) {
       expect(command.description(), command.name()).toMatch(/^[^\n]{10,100}$/);
       stdout = [];
@@ -184,7 +184,7 @@ describe('reading', () => {
 
   it('builds: a table, or the API JSON', async () => {
     expect(await shepherd('builds', '--builder', 'unix-tests', '--limit', '50', ...client)).toBe(0);
-    expect(out()).toMatch(/^ID +BUILDER +NUMBER +RESULT +WORKER +STARTED +DURATION\n/);
+    expect(out()).toMatch(/^ID +BUILDER +NUMBER +RESULT +REVISION +WORKER +STARTED +DURATION\n/);
     expect(out()).toContain(`#${build.number}`);
     stdout = [];
     expect(await shepherd('builds', '--json', '--result', 'SUCCESS', ...client)).toBe(0);
