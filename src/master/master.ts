@@ -4,16 +4,23 @@
  * configuration is refused before anything starts.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
+import type { ChangeSourceControl } from './api/control.js';
+import { registerHookRoutes } from './api/routes/hooks.js';
 import { createHttpServer } from './api/server.js';
 import { Coordinator } from './builds/coordinator.js';
 import { systemClock, type Clock } from './clock.js';
 import { loadConfig, readSecrets, type Secrets } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { MasterEventBus } from './events.js';
+import { GitPoller } from './changes/git-poller.js';
+import { ShepherdError } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { startNotifiers } from './notify/notifier-service.js';
+import { SchedulerService } from './schedulers/scheduler-service.js';
 import { openStore } from './store/open-store.js';
 import { CLOSE, acceptAgentSocket, type AgentConnection } from './workers/agent-connection.js';
 
@@ -58,6 +65,20 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const events = new MasterEventBus((event, error) => logger.error({ err: error, event }, 'event listener failed'));
   const store = await openStore(config.master.database);
   const coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: secrets.apiToken });
+  const schedulers = new SchedulerService({ config, store, events, clock, logger, submit: (input) => coordinator.force(input) });
+  const pollers = new Map(
+    config.changes.map((source) => [
+      source.name,
+      new GitPoller({ source, mirrorDir: join(config.master.data_dir, 'changes', `${source.name}.git`), store, events, clock, logger }),
+    ]),
+  );
+  const sources: ChangeSourceControl = {
+    poll(name) {
+      const poller = pollers.get(name);
+      if (!poller) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no change source named "${name}"`);
+      return poller.pollOnce();
+    },
+  };
   const registry = new Registry();
   const metrics = createMetrics(events, registry);
 
@@ -73,6 +94,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logger,
     registry,
     onWorkerSocket: (socket, request) => onWorkerSocket(socket, request.ip),
+    schedulers,
+    sources,
+    extraRoutes: (app) => registerHookRoutes(app, { config, secrets, store, events, clock, logger }),
   });
 
   // One sweep for all connections closes the silent ones. Nothing is sent: agents
@@ -86,6 +110,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   sweep.unref();
 
   await coordinator.recover();
+  // Schedulers listen for changes before any poller can find one.
+  await schedulers.start();
   metrics.seed({
     queuedRequestIds: (await store.listQueuedRequests()).map((r) => r.id),
     runningBuildIds: (await store.listBuilds({ state: 'running', limit: 1_000_000 })).map((b) => b.id),
@@ -95,6 +121,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   try {
     await app.listen({ host, port });
   } catch (error) {
+    await schedulers.stop();
+    await coordinator.stop();
     await store.close();
     throw error;
   }
@@ -102,6 +130,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const url = `http://${hostPart}:${actualPort}`;
+  const publicUrl = config.master.public_url?.replace(/\/+$/, '') ?? url;
+  const notifiers = startNotifiers({ config, secrets, store, events, clock, logger, publicUrl });
+  for (const poller of pollers.values()) poller.start();
   logger.info({ url, database: config.master.database.replace(/:\/\/[^@]*@/, '://***@') }, 'master listening');
 
   let closing: Promise<void> | undefined;
@@ -113,10 +144,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     close() {
       closing ??= (async () => {
         clearInterval(sweep);
+        await Promise.all([...pollers.values()].map((p) => p.stop()));
+        await schedulers.stop();
         metrics.close();
         await coordinator.stop();
         for (const connection of connections) connection.close('master shutting down', CLOSE.shutdown);
         await app.close();
+        await notifiers.stop();
         await store.close();
         logger.flush?.();
       })();

@@ -3,8 +3,8 @@
  * coordinator, the store and the event map, so the API layer never reaches
  * into the coordinator's internals.
  */
-import type { Config } from '../config/schema.js';
-import type { BuildRequest, Millis, Properties } from '../domain.js';
+import type { Config, ForceParamConfig } from '../config/schema.js';
+import type { BuildRequest, Change, Millis, Patch, Properties } from '../domain.js';
 import type { MasterEventBus } from '../events.js';
 import type { Store } from '../store/store.js';
 
@@ -25,13 +25,72 @@ export interface WorkerView {
   lastSeen: Millis | null;
 }
 
-/** Input for forcing a build. */
+/** Input for queueing a build request (forced, or from a scheduler). */
 export interface ForceInput {
   builder: string;
   properties: Properties;
   reason: string;
   submittedBy: string | null;
   priority?: number;
+  /** The scheduler queueing it. */
+  scheduler?: string | null;
+  /** Requests of one builder with the same key may be collapsed into one build (null: never). */
+  collapseKey?: string | null;
+  /** A try patch to apply after checkout. */
+  patchId?: number | null;
+  /** The changes it is for. */
+  changeIds?: number[];
+}
+
+/** Queues build requests: what schedulers need from the master. */
+export type SubmitRequest = (input: ForceInput) => Promise<BuildRequest>;
+
+/** A configured scheduler, as the API lists it. */
+export interface SchedulerView {
+  name: string;
+  kind: 'on_change' | 'force' | 'nightly' | 'try';
+  builders: string[];
+  /** force: its typed parameters. */
+  params?: Record<string, ForceParamConfig>;
+  /** nightly: when it fires next. */
+  nextRun?: Millis | null;
+}
+
+/** A person forcing builds through a force scheduler. */
+export interface SchedulerForceInput {
+  builders?: string[];
+  /** Parameter values, validated against the scheduler's typed params before anything is queued. */
+  params: Record<string, unknown>;
+  reason?: string;
+  submittedBy: string;
+  revision?: string;
+  branch?: string;
+}
+
+/** A patch sent for a try build. */
+export interface TryInput {
+  scheduler?: string;
+  builders: string[];
+  patch: Buffer;
+  baseRevision: string;
+  branch?: string;
+  author: string;
+  comment?: string;
+}
+
+/** What the API may ask of the schedulers. */
+export interface SchedulerControl {
+  list(): SchedulerView[];
+  /** SHEPHERD_E_NOT_FOUND for an unknown or non-force scheduler; SHEPHERD_E_VALIDATION naming a bad parameter. */
+  force(scheduler: string, input: SchedulerForceInput): Promise<BuildRequest[]>;
+  /** SHEPHERD_E_PATCH for an empty, oversized or non-diff patch. */
+  submitTry(input: TryInput): Promise<{ patch: Patch; requests: BuildRequest[] }>;
+}
+
+/** What the API may ask of the change sources. */
+export interface ChangeSourceControl {
+  /** Polls a source now (whatever its interval) and returns the changes it found; SHEPHERD_E_NOT_FOUND for an unknown source. */
+  poll(source: string): Promise<Change[]>;
 }
 
 /** The master as the API sees it. */

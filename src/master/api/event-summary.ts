@@ -11,6 +11,13 @@ type Summaries = { [E in MasterEventName]: (payload: MasterEvents[E]) => Record<
 
 /** One summary function per event. */
 export const eventSummaries: Summaries = {
+  'change:new': ({ change }) => ({
+    change_id: change.id,
+    source: change.source,
+    branch: change.branch,
+    revision: change.revision,
+    author: change.author,
+  }),
   'build:queued': ({ request }) => ({
     request_id: request.id,
     builder: request.builder,
@@ -56,6 +63,7 @@ export const eventSummaries: Summaries = {
     result: build.result,
     requeued,
   }),
+  'notify:failed': ({ notifier, buildId, error }) => ({ notifier, build_id: buildId, error }),
   'request:cancelled': ({ request }) => ({ request_id: request.id, builder: request.builder }),
   'worker:connected': ({ worker }) => ({ worker }),
   'worker:disconnected': ({ worker, reason }) => ({ worker, reason }),

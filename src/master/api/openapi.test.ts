@@ -44,6 +44,13 @@ const EXPECTED = [
   'delete /api/v1/requests/{id}',
   'post /api/v1/requests/{id}/cancel',
   'get /api/v1/events',
+  'get /api/v1/changes',
+  'get /api/v1/changes/{id}',
+  'get /api/v1/sources',
+  'post /api/v1/sources/{name}/poll',
+  'get /api/v1/schedulers',
+  'post /api/v1/schedulers/{name}/force',
+  'post /api/v1/try',
 ];
 
 describe('the OpenAPI document', () => {

@@ -46,6 +46,8 @@ export interface RouteDefinition<
   body?: B;
   /** Success status (default 200). */
   status?: number;
+  /** Largest body accepted, in bytes (default: Fastify's 1 MiB). */
+  bodyLimit?: number;
   response: R;
   handler(
     context: RouteContext<Parsed<P>, Parsed<Q>, Parsed<B>>,
@@ -85,6 +87,7 @@ export class ApiRouter {
     this.app.route({
       method,
       url,
+      ...(definition.bodyLimit ? { bodyLimit: definition.bodyLimit } : {}),
       handler: async function handleApiRoute(request, reply) {
         // Auth first: an anonymous caller learns nothing from validation errors.
         if (write) requireWriteToken(tokens, request.headers.authorization);

@@ -49,6 +49,7 @@ export const BuildJson = component(
     result: ResultSchema.nullable(),
     properties: Properties,
     request_id: Id,
+    revision: z.string().nullable().describe('The revision built: got_revision once checked out, else the one requested (null: none)'),
     started_at: Millis,
     finished_at: Millis.nullable(),
     summary: z.string().nullable(),
@@ -84,8 +85,55 @@ export const StepJson = component(
 /** A step as JSON. */
 export type StepJson = z.infer<typeof StepJson>;
 
+/** A new commit on a followed branch. */
+export const ChangeJson = component(
+  'Change',
+  'One new commit on a followed branch of a change source.',
+  z.object({
+    id: Id,
+    source: z.string().describe('Change source name'),
+    repository: z.string(),
+    branch: z.string(),
+    revision: z.string(),
+    author: z.string(),
+    committer: z.string(),
+    message: z.string(),
+    files: z.array(z.string()),
+    when: Millis.describe('Commit time'),
+    via: z.enum(['poll', 'github', 'gitlab', 'gitea']),
+    received_at: Millis,
+  }),
+);
+/** A change as JSON. */
+export type ChangeJson = z.infer<typeof ChangeJson>;
+
+/** A build that built a change. */
+export const ChangeBuildJson = z.object({
+  id: Id,
+  builder: z.string(),
+  number: z.number().int(),
+  state: z.enum(['running', 'finished']),
+  result: ResultSchema.nullable(),
+});
+
+/** A change with the builds whose blamelist holds it. */
+export const ChangeWithBuildsJson = component(
+  'ChangeWithBuilds',
+  'A change and the builds it triggered (whose blamelist holds it).',
+  ChangeJson.extend({ builds: z.array(ChangeBuildJson) }),
+);
+/** A change with its builds as JSON. */
+export type ChangeWithBuildsJson = z.infer<typeof ChangeWithBuildsJson>;
+
 /** A build with its steps, as `GET /builds/:id` returns it. */
-export const BuildDetailJson = component('BuildDetail', 'A build with its steps.', BuildJson.extend({ steps: z.array(StepJson) }));
+export const BuildDetailJson = component(
+  'BuildDetail',
+  'A build with its steps and its blamelist.',
+  BuildJson.extend({
+    steps: z.array(StepJson),
+    blamelist: z.array(ChangeJson).describe("The changes this build is the first to build on its builder, oldest first"),
+  }),
+);
 /** A build with its steps as JSON. */
 export type BuildDetailJson = z.infer<typeof BuildDetailJson>;
 
@@ -104,6 +152,9 @@ export const RequestJson = component(
     state: z.enum(['queued', 'claimed', 'complete']),
     build_id: Id.nullable().describe('The build running it (claimed) or that completed it (complete)'),
     result: ResultSchema.nullable().describe('The final result, once complete'),
+    scheduler: z.string().nullable().describe('The scheduler that queued it (null: the plain force route)'),
+    patch_id: Id.nullable().describe('The try patch it applies'),
+    change_ids: z.array(Id).describe('The changes it was queued for'),
   }),
 );
 /** A build request as JSON. */
@@ -205,7 +256,125 @@ export const RequestListJson = component(
 /** A request wrapped, as writes on requests return it. */
 export const RequestEnvelopeJson = component('RequestEnvelope', 'One build request.', z.object({ request: RequestJson }));
 
+/** `GET /changes`. */
+export const ChangeListJson = component(
+  'ChangeList',
+  'A page of changes, newest first, each with the builds it triggered.',
+  z.object({
+    changes: z.array(ChangeWithBuildsJson),
+    next: Id.nullable().describe('Pass as `before` for the next page; null on the last page'),
+  }),
+);
+/** `GET /changes/:id`. */
+export const ChangeEnvelopeJson = component('ChangeEnvelope', 'One change with its builds.', z.object({ change: ChangeWithBuildsJson }));
+
+/** A configured change source. */
+export const ChangeSourceJson = component(
+  'ChangeSource',
+  'A repository Shepherd follows.',
+  z.object({
+    name: z.string(),
+    git: z.string(),
+    branches: z.array(z.string()),
+    poll_ms: z.number().int().describe('Polling interval (0: webhooks only)'),
+    repository: z.string().nullable().describe('The name webhooks give it ("owner/name")'),
+    heads: z.record(z.string(), z.string()).describe('Branch heads last recorded'),
+  }),
+);
+/** `GET /sources`. */
+export const ChangeSourceListJson = component('ChangeSourceList', 'Every configured change source.', z.object({ sources: z.array(ChangeSourceJson) }));
+/** `POST /sources/:name/poll`. */
+export const PollResultJson = component(
+  'PollResult',
+  'The changes one poll found (empty when nothing moved).',
+  z.object({ changes: z.array(ChangeJson) }),
+);
+
+/** A force parameter as the API shows it. */
+const ForceParamJson = z.object({
+  type: z.enum(['string', 'boolean', 'choice']),
+  default: z.union([z.string(), z.boolean()]).optional(),
+  choices: z.array(z.string()).optional(),
+  required: z.boolean().optional(),
+  pattern: z.string().optional(),
+  description: z.string().optional(),
+});
+
+/** A configured scheduler. */
+export const SchedulerJson = component(
+  'Scheduler',
+  'What queues builds: new commits (on_change), people (force), a timetable (nightly) or patches (try).',
+  z.object({
+    name: z.string(),
+    kind: z.enum(['on_change', 'force', 'nightly', 'try']),
+    builders: z.array(z.string()),
+    params: z.record(z.string(), ForceParamJson).optional().describe('force: its typed parameters'),
+    next_run: Millis.nullable().optional().describe('nightly: when it fires next'),
+  }),
+);
+/** A scheduler as JSON. */
+export type SchedulerJson = z.infer<typeof SchedulerJson>;
+/** `GET /schedulers`. */
+export const SchedulerListJson = component('SchedulerList', 'Every configured scheduler.', z.object({ schedulers: z.array(SchedulerJson) }));
+/** Several requests, as a scheduler force or a try returns them. */
+export const RequestsEnvelopeJson = component('RequestsEnvelope', 'The build requests queued, one per builder.', z.object({ requests: z.array(RequestJson) }));
+
+/** A stored try patch. */
+export const PatchJson = component(
+  'Patch',
+  'A diff uploaded for a try build.',
+  z.object({
+    id: Id,
+    source: z.string(),
+    base_revision: z.string(),
+    branch: z.string(),
+    author: z.string(),
+    comment: z.string(),
+    size_bytes: z.number().int(),
+    created_at: Millis,
+  }),
+);
+/** A patch as JSON. */
+export type PatchJson = z.infer<typeof PatchJson>;
+/** `POST /try`. */
+export const TryResultJson = component(
+  'TryResult',
+  'The stored patch and the build requests queued for it.',
+  z.object({ patch: PatchJson, requests: z.array(RequestJson) }),
+);
+
 // ---------------------------------------------------------------- requests
+
+/** Filters and paging of `GET /changes`. */
+export const ChangesQuery = z.strictObject({
+  source: z.string().min(1).optional(),
+  branch: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: IdText.optional().describe('The `next` cursor of the previous page'),
+});
+
+/** `POST /schedulers/:name/force`. */
+export const SchedulerForceBody = z
+  .strictObject({
+    builders: z.array(z.string().min(1)).min(1).optional().describe("Default: all the scheduler's builders"),
+    params: z.record(z.string(), z.union([z.string(), z.boolean()])).default({}).describe('Values of the typed parameters'),
+    reason: z.string().min(1).max(2000).optional(),
+    submitted_by: z.string().min(1).max(200).optional().describe('Who asked (default "api")'),
+    revision: z.string().max(200).optional().describe('Revision to build (default: the branch head)'),
+    branch: z.string().max(250).optional(),
+  })
+  .prefault({});
+
+/** `POST /try`. */
+export const TryBody = z.strictObject({
+  scheduler: z.string().min(1).optional().describe('The try scheduler (default: the only one)'),
+  builders: z.array(z.string().min(1)).min(1),
+  patch_base64: z.string().min(1).describe('The diff (`git diff --binary`), base64-encoded'),
+  base_revision: z.string().max(200).default('').describe('The revision it applies to (empty: the branch head when the build starts)'),
+  branch: z.string().max(250).optional(),
+  author: z.string().min(1).max(300).describe('"Name <mail>": the result is reported to them'),
+  comment: z.string().max(2000).optional(),
+});
 
 /** `:id` of a build, step or request. */
 export const IdParams = z.strictObject({ id: IdText });

@@ -9,12 +9,14 @@ import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { MAX_FRAME_BYTES } from '../../protocol/messages.js';
 import { ShepherdError } from '../errors.js';
-import type { MasterControl } from './control.js';
+import type { ChangeSourceControl, MasterControl, SchedulerControl } from './control.js';
 import { errorBody, installErrorReplies } from './error-replies.js';
 import { OpenApiDocument } from './openapi.js';
 import { ApiRouter } from './route.js';
 import { registerBuilderRoutes } from './routes/builders.js';
 import { registerBuildRoutes } from './routes/builds.js';
+import { registerChangeRoutes } from './routes/changes.js';
+import { registerSchedulerRoutes } from './routes/schedulers.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerMetaRoutes } from './routes/meta.js';
@@ -31,7 +33,24 @@ export interface HttpServerOptions {
   registry: Registry;
   /** Receives every authenticated-or-not worker WebSocket on `/worker`. */
   onWorkerSocket: (socket: WebSocket, request: FastifyRequest) => void;
+  /** The change sources (poll now). Absent: none are running. */
+  sources?: ChangeSourceControl;
+  /** The schedulers (force with parameters, try). Absent: none are configured. */
+  schedulers?: SchedulerControl;
+  /** Registers more routes outside the API router (the push webhooks under /hooks). */
+  extraRoutes?: (app: FastifyInstance) => Promise<void>;
 }
+
+/** Schedulers when none are configured: an empty list, and 404 for forces and tries. */
+const NO_SCHEDULERS: SchedulerControl = {
+  list: () => [],
+  force: async (name) => {
+    throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no scheduler named "${name}"`, { details: { scheduler: name } });
+  },
+  submitTry: async () => {
+    throw new ShepherdError('SHEPHERD_E_NOT_FOUND', 'no try scheduler is configured: add one with `try:` under schedulers');
+  },
+};
 
 /** Builds the HTTP server (not yet listening). */
 export async function createHttpServer(control: MasterControl, options: HttpServerOptions): Promise<FastifyInstance> {
@@ -89,6 +108,10 @@ export async function createHttpServer(control: MasterControl, options: HttpServ
   registerWorkerRoutes(api, control);
   registerRequestRoutes(api, control);
   registerEventRoutes(api, control);
+  registerChangeRoutes(api, control, options.sources);
+  const tryLimits = control.config.schedulers.map((s) => s.try?.max_patch ?? 0);
+  registerSchedulerRoutes(api, options.schedulers ?? NO_SCHEDULERS, { maxPatchBytes: Math.max(1024 * 1024, ...tryLimits) });
   registerMetricsRoute(api, options.registry);
+  await options.extraRoutes?.(app);
   return app;
 }

@@ -176,7 +176,7 @@ export async function createTestControl(options: { config?: unknown; apiToken?: 
       ended_by: null,
       spawn_error: null,
       ...outcome,
-    });
+    }, {});
     return (await done).step;
   }
 

@@ -4,9 +4,20 @@
  * its documentation cannot drift).
  */
 import type { BuilderConfig } from '../config/schema.js';
-import type { Build, BuildRequest, Step } from '../domain.js';
+import type { Build, BuildRequest, Change, Patch, Step } from '../domain.js';
+import type { ChangeBuild } from '../store/store.js';
 import type { WorkerView } from './control.js';
-import type { BuilderJson, BuildDetailJson, BuildJson, RequestJson, StepJson, WorkerJson } from './schemas.js';
+import type {
+  BuilderJson,
+  BuildDetailJson,
+  BuildJson,
+  ChangeJson,
+  ChangeWithBuildsJson,
+  PatchJson,
+  RequestJson,
+  StepJson,
+  WorkerJson,
+} from './schemas.js';
 
 /** A build without its steps. */
 export function buildJson(build: Build): BuildJson {
@@ -19,6 +30,7 @@ export function buildJson(build: Build): BuildJson {
     result: build.result,
     properties: build.properties,
     request_id: build.requestId,
+    revision: build.properties.got_revision || build.properties.revision || null,
     started_at: build.startedAt,
     finished_at: build.finishedAt,
     summary: build.summary,
@@ -49,9 +61,51 @@ export function stepJson(step: Step): StepJson {
   };
 }
 
-/** A build with its steps in order. */
-export function buildDetailJson(build: Build, steps: readonly Step[]): BuildDetailJson {
-  return { ...buildJson(build), steps: [...steps].sort((a, b) => a.index - b.index).map(stepJson) };
+/** A build with its steps in order and its blamelist. */
+export function buildDetailJson(build: Build, steps: readonly Step[], blamelist: readonly Change[]): BuildDetailJson {
+  return { ...buildJson(build), steps: [...steps].sort((a, b) => a.index - b.index).map(stepJson), blamelist: blamelist.map(changeJson) };
+}
+
+/** A change. */
+export function changeJson(change: Change): ChangeJson {
+  return {
+    id: change.id,
+    source: change.source,
+    repository: change.repository,
+    branch: change.branch,
+    revision: change.revision,
+    author: change.author,
+    committer: change.committer,
+    message: change.message,
+    files: change.files,
+    when: change.when,
+    via: change.via,
+    received_at: change.receivedAt,
+  };
+}
+
+/** A change with the builds that built it. */
+export function changeWithBuildsJson(change: Change, builds: readonly ChangeBuild[]): ChangeWithBuildsJson {
+  return {
+    ...changeJson(change),
+    builds: builds
+      .filter((b) => b.changeId === change.id)
+      .map((b) => ({ id: b.buildId, builder: b.builder, number: b.number, state: b.state, result: b.result })),
+  };
+}
+
+/** A stored try patch (without its bytes). */
+export function patchJson(patch: Patch): PatchJson {
+  return {
+    id: patch.id,
+    source: patch.source,
+    base_revision: patch.baseRevision,
+    branch: patch.branch,
+    author: patch.author,
+    comment: patch.comment,
+    size_bytes: patch.sizeBytes,
+    created_at: patch.createdAt,
+  };
 }
 
 /** A build request. */
@@ -67,6 +121,9 @@ export function requestJson(request: BuildRequest): RequestJson {
     state: request.state,
     build_id: request.buildId,
     result: request.result,
+    scheduler: request.scheduler,
+    patch_id: request.patchId,
+    change_ids: request.changeIds,
   };
 }
 

@@ -75,7 +75,7 @@ describe.each(DATABASES)('coordinator (%s)', (kind) => {
 
   async function finish(worker: TestWorker, stepId: number, outcome = ok(), lastSeq = 0) {
     const done = next('step:finished', (p) => p.step.id === stepId);
-    coordinator.stepFinished(worker, stepId, lastSeq, outcome);
+    coordinator.stepFinished(worker, stepId, lastSeq, outcome, {});
     return (await done).step;
   }
 
@@ -239,10 +239,10 @@ describe.each(DATABASES)('coordinator (%s)', (kind) => {
     const back = new TestWorker('w1');
     expect(await coordinator.attach(back, [{ step_id: two.stepId, last_seq: 2 }])).toEqual([{ stepId: two.stepId, ackedSeq: 1 }]);
     coordinator.output(back, two.stepId, 2, Buffer.from('y'));
-    coordinator.stepFinished(back, two.stepId, 2, ok());
+    coordinator.stepFinished(back, two.stepId, 2, ok(), {});
     for (let i = 0; i < 2; i++) {
       while (back.started.length < i + 1) await restartedEvents.once('step:started');
-      coordinator.stepFinished(back, back.started[i]!.stepId, 0, ok());
+      coordinator.stepFinished(back, back.started[i]!.stepId, 0, ok(), {});
     }
     const { build } = await finishedAfterRestart;
     expect(build.result).toBe('SUCCESS');

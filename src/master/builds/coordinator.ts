@@ -16,15 +16,18 @@
  * state changes run one at a time on that build's own promise chain.
  */
 import type { Logger } from 'pino';
-import type { HeldStep, StepOutcome } from '../../protocol/index.js';
+import type { HeldStep, StepCommand, StepOutcome } from '../../protocol/index.js';
+import { checkoutCommand, redactUrl } from '../checkout/script.js';
 import type { ForceInput, MasterControl, WorkerView } from '../api/control.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import type { BuilderConfig, Config, WorkerConfig } from '../config/schema.js';
+import type { BuilderConfig, CheckoutConfig, Config, WorkerConfig } from '../config/schema.js';
 import { formatDuration } from '../config/units.js';
 import type { Build, BuildRequest, Properties, Result, Step } from '../domain.js';
 import { ShepherdError } from '../errors.js';
 import type { MasterEventBus } from '../events.js';
 import { StepLog } from '../logs/step-log.js';
+import { checkoutTarget } from '../scheduling/checkout-target.js';
+import { collapseGroup, type CollapsedGroup } from '../scheduling/collapse.js';
 import { renderStep } from '../scheduling/interpolate.js';
 import { assignRequests, type WorkerSelector, type WorkerSlot } from '../scheduling/match.js';
 import {
@@ -37,6 +40,9 @@ import {
 import type { Store } from '../store/store.js';
 import type { ConnectedWorker, WorkerSessionHandler } from '../workers/connected-worker.js';
 import { RequestQueue } from './request-queue.js';
+
+/** The name of the try patch in the checkout step's own directory on the worker. */
+const PATCH_FILE = 'try.patch';
 
 /** What the coordinator needs. */
 export interface CoordinatorDeps {
@@ -157,6 +163,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
 
   // ------------------------------------------------------------------ the API facade
 
+  /** Queues a build request (forced, or from a scheduler); the schedulers' `SubmitRequest`. */
   async force(input: ForceInput): Promise<BuildRequest> {
     const builder = this.#builders.get(input.builder);
     if (!builder) {
@@ -169,6 +176,10 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       reason: input.reason,
       submittedBy: input.submittedBy,
       submittedAt: this.#clock.now(),
+      scheduler: input.scheduler ?? null,
+      collapseKey: input.collapseKey ?? null,
+      patchId: input.patchId ?? null,
+      changeIds: input.changeIds ?? [],
     });
     this.#queue.add(request);
     this.events.emit('build:queued', { request });
@@ -291,7 +302,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     active.running.log.append(seq, data);
   }
 
-  stepFinished(connection: ConnectedWorker, stepId: number, lastSeq: number, outcome: StepOutcome): void {
+  stepFinished(connection: ConnectedWorker, stepId: number, lastSeq: number, outcome: StepOutcome, properties: Record<string, string>): void {
     const active = this.#stepOwner.get(stepId);
     if (!active || active.build.worker !== connection.name || active.running?.step.id !== stepId) {
       // Already recorded (a resend after a reconnect) or given up on: let the worker forget it.
@@ -304,6 +315,9 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       if (running.log.receivedSeq < lastSeq) {
         this.#log.warn({ step: stepId, received: running.log.receivedSeq, lastSeq }, 'step finished before all its output arrived');
         running.log.note(`\n[shepherd] output chunks ${running.log.receivedSeq + 1}..${lastSeq} never arrived\n`);
+      }
+      if (Object.keys(properties).length > 0) {
+        active.build = await this.store.updateBuildProperties(active.build.id, properties);
       }
       const stepConfig = active.builder.steps[running.step.index]!;
       const { result, summary } = stepResultFromOutcome(outcome, {
@@ -362,14 +376,19 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
         const byId = new Map(queued.map((r) => [r.id, r]));
         const assignments = assignRequests(queued, this.#selectors, slots);
         // Taken off the queue before any await, so no later pass assigns them again.
-        for (const { requestId } of assignments) this.#queue.remove(requestId);
-        for (const { requestId, worker } of assignments) {
-          const request = byId.get(requestId)!;
+        const groups = assignments.map(({ requestId, worker }) => {
+          const head = byId.get(requestId)!;
+          const group = collapseGroup(head, this.#queue.values(), this.#builders.get(head.builder)?.collapse ?? true);
+          this.#queue.remove(head.id);
+          for (const merged of group.merged) this.#queue.remove(merged.id);
+          return { group, worker };
+        });
+        for (const { group, worker } of groups) {
           try {
-            await this.#startBuild(request, worker);
+            await this.#startBuild(group, worker);
           } catch (error) {
-            // Still queued in the store: keep it queued here too and try again at the next pass.
-            this.#queue.add(request);
+            // Still queued in the store: keep them queued here too and try again at the next pass.
+            for (const request of [group.head, ...group.merged]) this.#queue.add(request);
             throw error;
           }
         }
@@ -381,18 +400,20 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     }
   }
 
-  async #startBuild(request: BuildRequest, workerName: string): Promise<void> {
+  async #startBuild(group: CollapsedGroup, workerName: string): Promise<void> {
+    const request = group.head;
     const builder = this.#builders.get(request.builder)!;
     const worker = this.#workers.get(workerName)!;
     if (!worker.connection) {
-      this.#queue.add(request);
+      for (const r of [group.head, ...group.merged]) this.#queue.add(r);
       return;
     }
+    // A collapsed build builds the newest revision of its group.
     const properties: Properties = {
       revision: '',
       branch: '',
       ...builder.properties,
-      ...request.properties,
+      ...group.newest.properties,
       builder: builder.name,
       worker: workerName,
     };
@@ -403,11 +424,15 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       properties,
       steps: builder.steps.map((s) => s.name),
       startedAt: this.#clock.now(),
+      collapse: group.merged.map((r) => r.id),
     });
     if (!started) return; // cancelled, or taken by another master
     const active = this.#track(started.build, started.request, builder, started.steps);
     worker.builds.add(started.build.id);
-    this.#log.info({ build: started.build.id, builder: builder.name, number: started.build.number, worker: workerName }, 'build started');
+    this.#log.info(
+      { build: started.build.id, builder: builder.name, number: started.build.number, worker: workerName, collapsed: group.merged.length || undefined },
+      'build started',
+    );
     this.events.emit('build:started', { build: started.build, request: started.request });
     void this.#serial(active, () => this.#advance(active));
   }
@@ -437,11 +462,20 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     const stepConfig = active.builder.steps[next]!;
     const step = active.steps[next]!;
     let rendered;
+    let files: StepCommand['files'];
+    // What the step shows as its command: a checkout's script holds the repository URL, credentials and all.
+    let shown: string | string[] | undefined;
     try {
-      rendered = renderStep(stepConfig, active.build.properties);
+      let generated: string | undefined;
+      if (stepConfig.checkout) ({ run: generated, files, shown } = await this.#checkoutCommand(active, stepConfig.checkout));
+      rendered = renderStep(stepConfig, active.build.properties, generated);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      active.steps[next] = await this.store.markStepStarted(step.id, { command: stepConfig.run, workdir: stepConfig.workdir, startedAt: this.#clock.now() });
+      active.steps[next] = await this.store.markStepStarted(step.id, {
+        command: stepConfig.run ?? `checkout ${stepConfig.checkout?.source}`,
+        workdir: stepConfig.workdir,
+        startedAt: this.#clock.now(),
+      });
       const log = this.#openLog(active, active.steps[next]!);
       log.note(`[shepherd] ${message}\n`);
       await this.#finishRunningStep(active, 'EXCEPTION', message);
@@ -449,7 +483,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       return;
     }
     const startedAt = this.#clock.now();
-    active.steps[next] = await this.store.markStepStarted(step.id, { command: rendered.run, workdir: rendered.workdir, startedAt });
+    active.steps[next] = await this.store.markStepStarted(step.id, { command: shown ?? rendered.run, workdir: rendered.workdir, startedAt });
     this.#openLog(active, active.steps[next]!);
     this.events.emit('step:started', { build: active.build, step: active.steps[next]! });
     connection.startStep(step.id, active.build.id, {
@@ -459,7 +493,23 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       builder_dir: active.builder.name,
       timeout_ms: stepConfig.timeout,
       max_time_ms: stepConfig.max_time ?? 0,
+      ...(files ? { files } : {}),
     });
+  }
+
+  /** The script (and try patch) of a checkout step. */
+  async #checkoutCommand(active: ActiveBuild, checkout: CheckoutConfig): Promise<{ run: string; files?: StepCommand['files']; shown: string[] }> {
+    const source = this.config.changes.find((c) => c.name === checkout.source)!;
+    const target = checkoutTarget(checkout, source, active.build.properties);
+    let patch: Buffer | undefined;
+    if (active.request.patchId !== null) {
+      const stored = await this.store.getPatch(active.request.patchId);
+      if (!stored) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `try patch ${active.request.patchId} is no longer stored`);
+      patch = stored.data;
+    }
+    const command = checkoutCommand({ ...target, ...(patch ? { patchFile: PATCH_FILE } : {}) }, patch);
+    const shown = ['checkout', redactUrl(target.repository), target.branch, target.revision || 'HEAD', ...(patch ? ['+ try patch'] : [])];
+    return { ...command, shown };
   }
 
   #openLog(active: ActiveBuild, step: Step): StepLog {
@@ -536,7 +586,10 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     this.#log.info({ build: build.id, builder: build.builder, number: build.number, result, requeued: requeue }, 'build finished');
     this.events.emit('build:finished', { build, request, requeued: requeue });
     if (requeue) {
-      this.#queue.add(request);
+      // Every request the build served (collapsed ones too) is queued again in the store.
+      for (const queued of await this.store.listQueuedRequests()) {
+        if (queued.builder === build.builder && !this.#queue.values().some((r) => r.id === queued.id)) this.#queue.add(queued);
+      }
       this.events.emit('build:queued', { request });
     }
     this.#scheduleDispatch();
@@ -567,7 +620,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       build,
       request,
       // A build whose builder left the config is only ever given up on; an empty recipe suffices.
-      builder: builder ?? { name: build.builder, workers: [], properties: {}, tags: [], priority: 0, steps: [] },
+      builder: builder ?? { name: build.builder, workers: [], properties: {}, tags: [], collapse: false, priority: 0, steps: [] },
       steps,
       current: -1,
       running: null,

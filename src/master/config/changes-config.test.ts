@@ -35,6 +35,13 @@ describe('changes and schedulers config', () => {
     expect(config.notify.mail).toMatchObject({ smtp: 'smtp://127.0.0.1:2525' });
   });
 
+  it('reads a relative repository path from the config file, and leaves URLs alone', () => {
+    const raw = base();
+    raw.changes.push({ name: 'local', git: 'repos/proj.git' }, { name: 'scp', git: 'git@example.org:proj.git' });
+    const config = parseConfig(raw, '/etc/shepherd/shepherd.yml');
+    expect(config.changes.map((c) => c.git)).toEqual(['file:///srv/git/cpython.git', '/etc/shepherd/repos/proj.git', 'git@example.org:proj.git']);
+  });
+
   it('refuses references to builders and change sources that do not exist', () => {
     const raw = base();
     raw.schedulers[0].builders = ['nope'];

@@ -39,6 +39,10 @@ export function parseConfig(raw: unknown, file: string, baseDir = dirname(file))
     const path = config.master.database.slice('sqlite:'.length);
     config.master.database = path === ':memory:' ? config.master.database : `sqlite:${resolveFrom(baseDir, path)}`;
   }
+  for (const source of config.changes) {
+    // A plain relative path (not a URL, not scp-like host:path) is a repository next to the config file.
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(source.git) && !/^[^/]+:/.test(source.git)) source.git = resolveFrom(baseDir, source.git);
+  }
   return deepFreeze(config);
 }
 

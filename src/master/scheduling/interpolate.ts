@@ -29,12 +29,17 @@ export interface RenderedStep {
   workdir: string;
 }
 
-/** Interpolates a configured step against a build's properties. */
-export function renderStep(step: StepConfig, properties: Properties): RenderedStep {
+/**
+ * Interpolates a configured step against a build's properties. A checkout
+ * step has no `run` of its own: the caller passes the command it generated
+ * (`command`), which is used as is.
+ */
+export function renderStep(step: StepConfig, properties: Properties, command?: string): RenderedStep {
   const where = `step ${step.name}`;
-  const run = typeof step.run === 'string'
-    ? interpolate(step.run, properties, where)
-    : step.run.map((arg) => interpolate(arg, properties, where));
+  let run: string | string[];
+  if (command !== undefined) run = command;
+  else if (step.run === undefined) throw new ShepherdError('SHEPHERD_E_INTERNAL', `${where} has neither run nor a generated command`);
+  else run = typeof step.run === 'string' ? interpolate(step.run, properties, where) : step.run.map((arg) => interpolate(arg, properties, where));
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(step.env)) env[key] = interpolate(value, properties, `${where} env.${key}`);
   return { run, env, workdir: interpolate(step.workdir, properties, `${where} workdir`) };

@@ -41,13 +41,17 @@ export function registerBuildRoutes(api: ApiRouter, control: MasterControl): voi
     method: 'GET',
     url: '/api/v1/builds/:id',
     operationId: 'getBuild',
-    summary: 'One build with its steps',
+    summary: 'One build with its steps and blamelist',
     tag: 'builds',
     params: IdParams,
     response: BuildDetailJson,
     async handler({ params }) {
-      const [build, steps] = await Promise.all([findBuild(control, params.id), control.store.getSteps(params.id)]);
-      return buildDetailJson(build, steps);
+      const [build, steps, blamelist] = await Promise.all([
+        findBuild(control, params.id),
+        control.store.getSteps(params.id),
+        control.store.getBlamelist(params.id),
+      ]);
+      return buildDetailJson(build, steps, blamelist);
     },
   });
 
@@ -61,7 +65,8 @@ export function registerBuildRoutes(api: ApiRouter, control: MasterControl): voi
     response: BuildDetailJson,
     async handler({ params }) {
       const build = await findBuildByNumber(control, params.name, params.number);
-      return buildDetailJson(build, await control.store.getSteps(build.id));
+      const [steps, blamelist] = await Promise.all([control.store.getSteps(build.id), control.store.getBlamelist(build.id)]);
+      return buildDetailJson(build, steps, blamelist);
     },
   });
 
