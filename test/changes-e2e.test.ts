@@ -60,7 +60,7 @@ async function startSmtp(): Promise<{ port: number; mails: Mail[]; close(): Prom
 }
 
 function git(cwd: string, args: string[], env: Record<string, string> = {}): string {
-  return execFileSync('git', args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8' }).trim();
+  return execFileSync('git', args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
 const AUTHORS = {
@@ -196,6 +196,7 @@ describe('changes, schedulers, checkouts, try builds and notifications', () => {
       SHEPHERD_SECRET_W1: workerSecret,
       GITHUB_HOOK_SECRET: hookSecret,
     }));
+    master.shareAcrossTests();
     // The first poll records the head without building it.
     await waitFor('the first poll', async () => {
       const { sources } = await apiGet(url, '/sources');
@@ -216,12 +217,12 @@ describe('changes, schedulers, checkouts, try builds and notifications', () => {
       revisions.push(commit({ greeting: `hello ${n}\n` }, `greeting ${n}`, AUTHORS.ada));
       const changes = await poll();
       expect(changes.map((c) => c.revision)).toEqual([revisions[n - 1]]);
-      expect(changes[0]).toMatchObject({ branch: 'main', author: 'Ada Lovelace <ada@example.org>', message: `greeting ${n}\n`, files: ['greeting'], via: 'poll' });
+      expect(changes[0]).toMatchObject({ branch: 'main', author: 'Ada Lovelace <ada@example.org>', message: `greeting ${n}`, files: ['greeting'], via: 'poll' });
     }
     // No worker yet: the requests wait, three per builder.
     await waitFor('six queued requests', async () => ((await queued()).length === 6 ? true : undefined));
 
-    worker = startWorkerProcess({ master: url.replace('http', 'ws'), name: 'w1', secret: workerSecret, dir: join(dir, 'w1') });
+    worker = startWorkerProcess({ master: url.replace('http', 'ws'), name: 'w1', secret: workerSecret, dir: join(dir, 'w1') }).shareAcrossTests();
     await waitForWorkers(url, ['w1']);
 
     const each = await waitForBuilds('each', 3);

@@ -10,13 +10,14 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
 export const WORKER_BUNDLE = join(ROOT, 'dist/shepherd-worker.mjs');
 
 const live = new Set<ManagedProcess>();
+const shared = new Set<ManagedProcess>();
 
 /** A child process with its output captured and helpers to wait on it. */
 export class ManagedProcess {
@@ -30,6 +31,15 @@ export class ManagedProcess {
     this.exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
     live.add(this);
     void this.exited.then(() => live.delete(this));
+  }
+
+  /**
+   * Lets the process outlive the test that started it (a master shared by a
+   * `describe` block); it must be stopped by the end of the file instead.
+   */
+  shareAcrossTests(): this {
+    shared.add(this);
+    return this;
   }
 
   get running(): boolean {
@@ -57,14 +67,17 @@ export class ManagedProcess {
   }
 }
 
-afterEach(async () => {
-  const leaked = [...live].filter((p) => p.running);
+async function killLeaked(which: (p: ManagedProcess) => boolean, when: string): Promise<void> {
+  const leaked = [...live].filter((p) => p.running && which(p));
   await Promise.all(leaked.map(async (p) => {
     p.kill('SIGKILL');
     await p.exited;
   }));
-  if (leaked.length) throw new Error(`test left processes running: ${leaked.map((p) => p.name).join(', ')}`);
-});
+  if (leaked.length) throw new Error(`${when} left processes running: ${leaked.map((p) => p.name).join(', ')}`);
+}
+
+afterEach(() => killLeaked((p) => !shared.has(p), 'test'));
+afterAll(() => killLeaked(() => true, 'test file'));
 
 /** Polls `check` until it returns a value (not undefined); rethrows what it throws. */
 export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

@@ -429,11 +429,9 @@ describe.each(DATABASES)('SchedulerService (%s)', (kind) => {
     });
   });
 
-  it('refuses a nightly whose cron expression it cannot read', () => {
+  it('a nightly whose cron expression cannot be read is refused with the config, before any service starts', () => {
     const raw = parseYaml(CONFIG) as { schedulers: Record<string, unknown>[] };
     raw.schedulers[1] = { name: 'bad', builders: ['linux'], nightly: { cron: '0 3 * * * *' } };
-    expect(() => new SchedulerService({ config: parseConfig(raw, 'test.yml', '/tmp'), store, events, clock, logger: pino({ level: 'silent' }), submit: () => Promise.reject(new Error()) })).toThrow(
-      /schedulers\[1\]\.nightly: invalid cron/,
-    );
+    expect(() => parseConfig(raw, 'test.yml', '/tmp')).toThrow(/schedulers\[1\]\.nightly\.cron: invalid cron/);
   });
 });
