@@ -17,7 +17,8 @@
  */
 import type { Logger } from 'pino';
 import type { HeldStep, StepCommand, StepOutcome } from '../../protocol/index.js';
-import { checkoutCommand, redactUrl } from '../checkout/script.js';
+import { redactUrl } from '../changes/redact-url.js';
+import { checkoutCommand } from '../checkout/script.js';
 import type { ForceInput, MasterControl, WorkerView } from '../api/control.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { BuilderConfig, CheckoutConfig, Config, WorkerConfig } from '../config/schema.js';

@@ -3,6 +3,7 @@
  * time limit, and failures that name the command and quote git's stderr.
  */
 import { spawn } from 'node:child_process';
+import { redactUrl } from './redact-url.js';
 
 /** How long one git command may run before it is killed (a hung remote must not stall a poller forever). */
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -76,9 +77,4 @@ export function runGit(args: readonly string[], options: GitOptions = {}): Promi
       reject(new GitError(`${shown} ${how}${stderr ? `: ${stderr}` : ''}`, args, code, stderr));
     });
   });
-}
-
-/** Hides a password or token in a URL (`https://user:secret@host` → `https://user:***@host`) so errors can be logged. */
-export function redactUrl(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^/\s@]*@/gi, '$1:***@');
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkoutCommand, checkoutScript, redactUrl, type CheckoutScriptSpec } from './script.js';
+import { checkoutCommand, checkoutScript, type CheckoutScriptSpec } from './script.js';
 import { shellCommand, shellQuote } from './shell-quote.js';
 
 const gitEnv = {
@@ -91,15 +91,6 @@ describe('shellQuote', () => {
     expect(shellQuote('+refs/heads/main:refs/remotes/origin/main')).toBe('+refs/heads/main:refs/remotes/origin/main');
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
     expect(shellQuote('')).toBe(`''`);
-  });
-});
-
-describe('redactUrl', () => {
-  it('hides the password of a URL, and nothing else', () => {
-    expect(redactUrl('https://bot:s3cret@git.example.org/x.git')).toBe('https://bot:***@git.example.org/x.git');
-    expect(redactUrl('https://git.example.org/x.git')).toBe('https://git.example.org/x.git');
-    expect(redactUrl('ssh://git@git.example.org/x.git')).toBe('ssh://git@git.example.org/x.git');
-    expect(redactUrl('git@host:a:b@c')).toBe('git@host:a:b@c');
   });
 });
 

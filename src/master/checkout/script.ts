@@ -9,6 +9,7 @@
  * `[shepherd] ...` line why it gave up when it does. It records the revision
  * it checked out as `got_revision` in `$SHEPHERD_STEP_DIR/properties`.
  */
+import { redactUrl } from '../changes/redact-url.js';
 import { shellCommand, shellQuote } from './shell-quote.js';
 
 /** What to check out, and how; every field is quoted into the script, none is trusted. */
@@ -169,10 +170,6 @@ function isRefName(name: string): boolean {
   );
 }
 
-/** `https://user:token@host/x` → `https://user:***@host/x`, for what the log shows. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/@:]*):[^/@]*@/, '$1$2:***@');
-}
 
 /** Prints the command line (passwords hidden), then runs it; on failure prints `[shepherd] <failure>` and exits 1. */
 function run(args: string[], failure: string): string {
