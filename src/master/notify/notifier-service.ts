@@ -95,6 +95,9 @@ export function startNotifiers(deps: NotifierDeps): NotifierService {
 
   async function onFinished(build: Build, request: BuildRequest): Promise<void> {
     const isTry = request.patchId !== null;
+    // Most builds concern no notifier: spare them the store queries below.
+    const concerned = notifiers.some((n) => coversBuilder(n, build.builder)) || (isTry && mailer !== undefined);
+    if (!concerned) return;
     const previous = countsForTransitions(build, isTry) ? await previousCountedBuild(deps.store, build) : undefined;
     const transition = transitionOf(build, isTry, previous);
     const speaking = notifiers.filter((n) => n.github_status === undefined && shouldNotify(n, transition, build.builder));
