@@ -1,10 +1,12 @@
 /**
  * `shepherd demo` (what `npm start` runs): a whole farm on one machine. It
- * writes a config for two workers and two builders of `examples/hello-c`,
- * starts the master in this process and the two worker agents as child
- * processes (the one-file bundle, as volunteers run it), forces one build of
- * each builder through the REST API and reports them as they finish. Ctrl-C
- * stops everything.
+ * keeps a git repository of `examples/hello-c` (a bare one the master polls,
+ * and a clone to commit in), writes a config for two workers, two builders
+ * of it and the schedulers that build every pushed commit, forced builds and
+ * try patches, starts the master in this process and the two worker agents
+ * as child processes (the one-file bundle, as volunteers run it), forces one
+ * build of each builder through the REST API and reports every build as it
+ * starts and finishes. Ctrl-C stops everything.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { BuildJson, RequestJson, WorkerJson } from '../master/api/schemas.js';
 import type { ErrorBody } from '../master/errors.js';
 import { startMaster } from '../master/master.js';
+import { DEMO_BRANCH, DEMO_SOURCE, ensureDemoRepository, type DemoRepository } from './demo-repository.js';
 
 /** Options of `shepherd demo`. */
 export interface DemoOptions {
@@ -55,8 +58,13 @@ export const DEMO_BUILDERS: readonly DemoBuilder[] = [
   { name: 'hello-release', configFlags: '--enable-optimizations' },
 ];
 
-/** How often to look at the forced builds; a demo can afford polling. */
+/** How often the master polls the demo repository (a config duration). */
+const DEMO_POLL = '5s';
+
+/** How often to look at the builds while the forced ones run; a demo can afford polling. */
 const POLL_MS = 300;
+/** How often to look for new builds (of pushed commits, try patches) once the forced ones are done. */
+const FOLLOW_MS = 1_000;
 /** How long to wait for the workers to connect before forcing builds anyway. */
 const CONNECT_WAIT_MS = 15_000;
 /** When to tell the user a build still waits for a worker. */
@@ -75,14 +83,16 @@ function repoRoot(): string {
   return dir;
 }
 
-/** Quotes a string for /bin/sh. */
+/** A string as one /bin/sh word: as it is when that is safe, else single-quoted. */
 function shellQuote(text: string): string {
+  if (/^[A-Za-z0-9_./@%+=:,-]+$/.test(text)) return text;
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The demo farm's `shepherd.yml`. Pure, so a test can check it against the real parser. */
-export function renderDemoConfig(options: { listen: string; exampleDir: string }): string {
+export function renderDemoConfig(options: { listen: string; repository: string }): string {
   const q = (text: string) => JSON.stringify(text);
+  const all = `[${DEMO_BUILDERS.map((b) => b.name).join(', ')}]`;
   const workers = DEMO_WORKERS.map(
     (w) => `  - name: ${w.name}
     secret_env: ${w.secretEnv}
@@ -95,11 +105,14 @@ export function renderDemoConfig(options: { listen: string; exampleDir: string }
     tags: [demo]
     properties:
       config_flags: ${q(b.configFlags)}
+      verbose: "false"   # the force scheduler's parameter; other builds take this
     steps:
       - name: checkout
-        run: ${q(`rm -rf src && cp -R ${shellQuote(options.exampleDir)} src`)}
+        checkout: { source: ${DEMO_SOURCE}, mode: incremental }
+        workdir: src
       - name: configure
-        run: ${q('./configure ${{ props.config_flags }}')}
+        run: ${q('./configure ${{ props.config_flags }} && if [ "$VERBOSE" = true ]; then cat config.mk; fi')}
+        env: { VERBOSE: ${q('${{ props.verbose }}')} }
         workdir: src
       - name: compile
         run: make
@@ -123,6 +136,24 @@ master:
   worker_lost_after: 1m
 workers:
 ${workers}
+# The repository the demo made from examples/hello-c; commit in its clone and push.
+changes:
+  - name: ${DEMO_SOURCE}
+    git: ${q(options.repository)}
+    branches: [${DEMO_BRANCH}]
+    poll: ${DEMO_POLL}
+schedulers:
+  - name: on-commit   # every pushed commit, on both builders
+    on_change: { changes: ${DEMO_SOURCE}, ignore: ["*.md"] }
+    builders: ${all}
+  - name: force       # shepherd force BUILDER --scheduler force --param verbose=true
+    force:
+      params:
+        verbose: { type: boolean, default: false, description: "print config.mk after ./configure" }
+    builders: ${all}
+  - name: try         # shepherd try --builder BUILDER, in the clone
+    try: { changes: ${DEMO_SOURCE} }
+    builders: ${all}
 builders:
 ${builders}
 `;
@@ -193,10 +224,14 @@ class DemoApi {
     return (await this.request<{ workers: WorkerJson[] }>('GET', '/api/v1/workers')).workers;
   }
 
-  /** The builder's recent builds, newest first. */
-  async builds(builder: string): Promise<BuildJson[]> {
-    const path = `/api/v1/builds?builder=${encodeURIComponent(builder)}&limit=20`;
-    return (await this.request<{ builds: BuildJson[] }>('GET', path)).builds;
+  /** The farm's most recent builds, of every builder, newest first. */
+  async recentBuilds(): Promise<BuildJson[]> {
+    return (await this.request<{ builds: BuildJson[] }>('GET', '/api/v1/builds?limit=50')).builds;
+  }
+
+  /** Polls a change source now; resolves once the poll (or the one running) is done. */
+  async pollSource(name: string): Promise<void> {
+    await this.request('POST', `/api/v1/sources/${encodeURIComponent(name)}/poll`);
   }
 }
 
@@ -205,7 +240,6 @@ interface Watched {
   builder: string;
   requestId: number;
   forcedAt: number;
-  seen: Map<number, 'running' | 'finished'>;
   done: boolean;
   slowWarned: boolean;
   firstBuildId: number | null;
@@ -228,6 +262,7 @@ interface Farm {
   tokenFile: string;
   token: string;
   workerSecrets: ReadonlyMap<string, string>;
+  repository: DemoRepository;
 }
 
 /** Runs the demo farm until SIGINT or SIGTERM; resolves once everything has stopped. */
@@ -241,7 +276,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   }
 }
 
-/** Writes the config and the API token and picks the secrets. */
+/** Makes the repository (first run only), writes the config and the API token, and picks the secrets. */
 async function prepareFarm(options: DemoOptions): Promise<Farm> {
   const root = repoRoot();
   const dir = resolve(options.dir ?? 'demo-data');
@@ -255,13 +290,14 @@ async function prepareFarm(options: DemoOptions): Promise<Farm> {
   }
 
   mkdirSync(join(dir, 'logs'), { recursive: true });
+  const repository = await ensureDemoRepository({ dir, exampleDir: join(root, 'examples', 'hello-c') });
   const configPath = join(dir, 'shepherd.yml');
-  writeFileSync(configPath, renderDemoConfig({ listen: `${HOST}:${port}`, exampleDir: join(root, 'examples', 'hello-c') }));
+  writeFileSync(configPath, renderDemoConfig({ listen: `${HOST}:${port}`, repository: repository.bare }));
   const token = secret();
   const tokenFile = join(dir, 'api-token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   const workerSecrets = new Map(DEMO_WORKERS.map((w) => [w.name, secret()]));
-  return { root, dir, agent, configPath, tokenFile, token, workerSecrets };
+  return { root, dir, agent, configPath, tokenFile, token, workerSecrets, repository };
 }
 
 /**
@@ -308,10 +344,12 @@ async function runFarm(farm: Farm, stop: StopSignal): Promise<void> {
   const api = new DemoApi(url, farm.token);
   const logs = join(dir, 'logs');
 
+  const { bare, clone, created } = farm.repository;
   console.log(`Shepherd demo farm
   master   ${url}   (REST API under /api/v1, OpenAPI at /api/v1/openapi.json)
   config   ${displayPath(farm.configPath)}
   workers  ${DEMO_WORKERS.map((w) => `${w.name} (max_builds ${w.maxBuilds})`).join(', ')}; their output goes to ${displayPath(logs)}/
+  repo     ${displayPath(bare)} (${created ? 'made from examples/hello-c' : 'kept from an earlier run'}), polled every ${DEMO_POLL}; commit and push in its clone ${displayPath(clone)}
 Press Ctrl-C to stop.
 `);
 
@@ -335,28 +373,31 @@ Press Ctrl-C to stop.
   // Forcing before both are connected would queue every build on the first one to arrive.
   await waitForWorkers(api, logs, () => stop.stopping);
 
+  // The master polls at start; waiting for that poll means main's head is
+  // recorded, so every commit pushed from now on is a change to build.
+  await api.pollSource(DEMO_SOURCE).catch((error: Error) => console.error(`could not poll ${DEMO_SOURCE}: ${error.message}`));
+  // Builds of earlier runs (the database is kept) are history, not news.
+  const earlier = await api.recentBuilds().catch(() => [] as BuildJson[]);
+
   const watched: Watched[] = [];
   try {
     for (const builder of DEMO_BUILDERS) {
       if (stop.stopping) break;
       const request = await api.force(builder.name);
-      console.log(`forced ${builder.name} (request ${request.id}): ./configure ${builder.configFlags} && make && make test`);
-      watched.push({
-        builder: builder.name,
-        requestId: request.id,
-        forcedAt: Date.now(),
-        seen: new Map(),
-        done: false,
-        slowWarned: false,
-        firstBuildId: null,
-      });
+      console.log(`forced ${builder.name} (request ${request.id}): checkout of ${DEMO_BRANCH}, ./configure ${builder.configFlags} && make && make test`);
+      watched.push({ builder: builder.name, requestId: request.id, forcedAt: Date.now(), done: false, slowWarned: false, firstBuildId: null });
     }
   } catch (error) {
     console.error(`could not force the demo builds: ${(error as Error).message}`);
   }
 
-  const watching = watchBuilds(api, watched, logs, () => stop.stopping).then((allDone) => {
-    if (allDone && !stop.stopping) printNextSteps(farm, url, watched);
+  const watching = followBuilds({
+    api,
+    watched,
+    earlier,
+    logs,
+    stopping: () => stop.stopping,
+    onForcedDone: () => printNextSteps(farm, url, watched),
   });
 
   const signal = await stop.stopped;
@@ -367,17 +408,44 @@ Press Ctrl-C to stop.
   console.log('stopped.');
 }
 
-/** What to try once the demo builds are done. */
+/** Whether `path` is `dir` or inside it. */
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** What to try once the demo builds are done: the CLI, a commit, a try patch, a forced build with a parameter. */
 function printNextSteps(farm: Farm, url: string, watched: readonly Watched[]): void {
   const build = watched.find((w) => w.firstBuildId !== null)?.firstBuildId ?? 1;
   const m = `--master ${url}`;
+  // `npx shepherd` finds this package's command inside the repository only.
+  const here = isInside(farm.root, process.cwd()) ? process.cwd() : farm.root;
+  const show = (path: string) => shellQuote(isInside(here, path) ? relative(here, path) || '.' : path);
+  // Works from this directory and from the clone, wherever --dir put it.
+  const cli = isInside(farm.root, farm.repository.clone) ? 'npx shepherd' : `npx --prefix ${shellQuote(farm.root)} shepherd`;
+  const clone = show(farm.repository.clone);
+  const builders = DEMO_BUILDERS.map((b) => b.name);
   console.log(`
-All demo builds finished. Try, from another terminal in ${displayPath(farm.root) === '.' ? 'this directory' : farm.root}:
+All demo builds finished. Try, from another terminal in ${here === process.cwd() ? 'this directory' : here}:
   npx shepherd builds ${m}
   npx shepherd log ${build} ${m}
   npx shepherd workers ${m}
-  SHEPHERD_API_TOKEN=$(cat ${shellQuote(displayPath(farm.tokenFile))}) npx shepherd force hello-release --wait ${m}
+  npx shepherd schedulers ${m}
   curl ${url}/api/v1/builds/${build}
+
+Every commit pushed to ${show(farm.repository.bare)} is built on both builders (the master looks
+every ${DEMO_POLL}; commits touching only *.md files are not built). Commit in the clone and push, then watch
+here or with changes:
+  (cd ${clone} && echo '/* a change */' >> hello.c && git commit -am "Change hello.c" && git push)
+  npx shepherd changes ${m}
+
+Build an edit before committing it (a try build; it needs the API token):
+  export SHEPHERD_API_TOKEN=$(cat ${show(farm.tokenFile)})
+  cd ${clone} && echo '/* an idea */' >> hello.h
+  ${cli} try --builder ${builders[0]} --wait ${m}
+
+Force a build through the force scheduler, with its parameter (with the token exported as above):
+  ${cli} force ${builders[1]} --scheduler force --param verbose=true --wait ${m}
 Press Ctrl-C to stop.`);
 }
 
@@ -451,47 +519,70 @@ async function waitForWorkers(api: DemoApi, logs: string, stopping: () => boolea
 }
 
 /**
- * Follows the forced requests until each has a final result (a build that
- * ends RETRY is queued again, so its request is followed further). Resolves
- * true when all finished, false when the demo is stopping first.
+ * Prints every new build of the farm as it starts and finishes (the forced
+ * ones, then those of pushed commits, try patches and forced builds from the
+ * CLI) until the demo stops. Calls `onForcedDone` once every forced request
+ * has a final result: a build that ends RETRY is queued again, so its
+ * request is followed further.
  */
-async function watchBuilds(api: DemoApi, watched: Watched[], logs: string, stopping: () => boolean): Promise<boolean> {
-  while (watched.some((w) => !w.done)) {
-    if (stopping()) return false;
-    for (const w of watched.filter((item) => !item.done)) {
-      let builds: BuildJson[];
-      try {
-        builds = await api.builds(w.builder);
-      } catch (error) {
-        if (stopping()) return false;
-        console.error(`could not read the builds of ${w.builder}: ${(error as Error).message}`);
-        w.done = true;
-        continue;
+async function followBuilds(options: {
+  api: DemoApi;
+  watched: Watched[];
+  /** Builds that were there before: only their changes of state are news. */
+  earlier: readonly BuildJson[];
+  logs: string;
+  stopping: () => boolean;
+  onForcedDone: () => void;
+}): Promise<void> {
+  const { api, watched, logs, stopping } = options;
+  const seen = new Map(options.earlier.map((b) => [b.id, b.state]));
+  let forcedDone = false;
+  let lastError = '';
+  while (!stopping()) {
+    let builds: BuildJson[] = [];
+    try {
+      builds = await api.recentBuilds();
+      lastError = '';
+    } catch (error) {
+      if (stopping()) return;
+      const message = (error as Error).message;
+      if (message !== lastError) console.error(`could not read the builds: ${message}`);
+      lastError = message;
+    }
+    for (const build of [...builds].sort((a, b) => a.id - b.id)) {
+      const before = seen.get(build.id);
+      if (before === build.state) continue;
+      seen.set(build.id, build.state);
+      const w = watched.find((item) => item.requestId === build.request_id);
+      if (w) w.firstBuildId ??= build.id;
+      const label = `${build.builder} #${build.number}`;
+      if (before === undefined && build.state === 'running') {
+        const scheduler = build.properties.scheduler ? `, scheduler ${build.properties.scheduler}` : '';
+        const revision = build.revision ? `, revision ${build.revision.slice(0, 10)}` : '';
+        console.log(`${label} started on ${build.worker} (build ${build.id}${scheduler}${revision})`);
       }
-      const mine = builds.filter((b) => b.request_id === w.requestId).sort((a, b) => a.id - b.id);
-      for (const build of mine) {
-        const label = `${build.builder} #${build.number}`;
-        const before = w.seen.get(build.id);
-        w.firstBuildId ??= build.id;
-        if (before === undefined && build.state === 'running') {
-          console.log(`${label} started on ${build.worker} (build ${build.id})`);
-        }
-        if (before !== 'finished' && build.state === 'finished') {
-          const took = build.finished_at !== null ? ` in ${formatSeconds(build.finished_at - build.started_at)}` : '';
-          const why = build.summary && build.result !== 'SUCCESS' ? ` (${build.summary})` : '';
-          console.log(`${label} finished: ${build.result}${took} on ${build.worker}${why}`);
-          if (build.result !== 'RETRY') w.done = true;
-        }
-        w.seen.set(build.id, build.state);
+      if (build.state === 'finished') {
+        const took = build.finished_at !== null ? ` in ${formatSeconds(build.finished_at - build.started_at)}` : '';
+        const at = build.revision ? ` at ${build.revision.slice(0, 10)}` : '';
+        // Which scheduler queued it (on-commit, try, force) and, when it did not succeed, why.
+        const notes = [build.properties.scheduler, build.result !== 'SUCCESS' ? build.summary : null].filter(Boolean);
+        const why = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+        console.log(`${label} finished: ${build.result}${took} on ${build.worker}${at}${why}`);
+        if (w && build.result !== 'RETRY') w.done = true;
       }
-      if (mine.length === 0 && !w.slowWarned && Date.now() - w.forcedAt > SLOW_START_MS) {
+    }
+    for (const w of watched) {
+      if (!w.done && w.firstBuildId === null && !w.slowWarned && Date.now() - w.forcedAt > SLOW_START_MS) {
         w.slowWarned = true;
         console.log(`${w.builder}: still waiting for a worker; see the worker logs in ${displayPath(logs)}/`);
       }
     }
-    if (watched.some((w) => !w.done)) await new Promise((resolveWait) => setTimeout(resolveWait, POLL_MS));
+    if (!forcedDone && !stopping() && watched.every((w) => w.done)) {
+      forcedDone = true;
+      options.onForcedDone();
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, forcedDone ? FOLLOW_MS : POLL_MS));
   }
-  return true;
 }
 
 /** The last `lines` lines of a file, indented, for error reports. */

@@ -13,8 +13,8 @@ interface DemoFlags {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run a demo farm here: a master, two workers and two builds of the example project')
-    .option('--dir <dir>', 'where the demo keeps its config, database and logs', 'demo-data')
+    .description('run a demo farm here: a master and two workers building every commit pushed to a git repository of the example project')
+    .option('--dir <dir>', 'where the demo keeps its config, database, logs and git repository (with a clone to commit in)', 'demo-data')
     .option('--port <port>', 'port of the master (default 8010, or a free one)', parseInteger)
     .action(async function demo(flags: DemoFlags) {
       const { runDemo } = await import('../demo.js');
