@@ -13,7 +13,7 @@ interface DemoFlags {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run a demo farm here: a master and two workers building every commit pushed to a git repository of the example project')
+    .description('run a demo farm: a master and two workers building every commit of a sample repository')
     .option('--dir <dir>', 'where the demo keeps its config, database, logs and git repository (with a clone to commit in)', 'demo-data')
     .option('--port <port>', 'port of the master (default 8010, or a free one)', parseInteger)
     .action(async function demo(flags: DemoFlags) {
