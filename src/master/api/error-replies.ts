@@ -3,7 +3,7 @@
  * it: our handlers (ShepherdError), Fastify itself (malformed JSON, body too
  * large, unknown route) or a bug (anything else, logged, 500).
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ShepherdError, toShepherdError, type ErrorBody } from '../errors.js';
 
 /** The JSON body for an error. */
@@ -43,8 +43,15 @@ export function fromFastifyError(error: unknown): ShepherdError {
   return toShepherdError(error);
 }
 
-/** Installs the error and not-found handlers. */
-export function installErrorReplies(app: FastifyInstance): void {
+/**
+ * Installs the error and not-found handlers. `fallback` may answer a request
+ * no route matched (the web UI's own URLs); when it returns false the answer
+ * is the JSON 404.
+ */
+export function installErrorReplies(
+  app: FastifyInstance,
+  fallback: (request: FastifyRequest, reply: FastifyReply) => boolean = () => false,
+): void {
   app.setErrorHandler(function replyWithError(error, request, reply) {
     const shepherdError = fromFastifyError(error);
     if (shepherdError.status >= 500) request.log.error({ err: error }, 'request failed');
@@ -56,6 +63,7 @@ export function installErrorReplies(app: FastifyInstance): void {
     return reply.code(shepherdError.status).type('application/json; charset=utf-8').send(errorBody(shepherdError));
   });
   app.setNotFoundHandler(function replyNotFound(request, reply) {
+    if (fallback(request, reply)) return reply;
     const error = new ShepherdError(
       'SHEPHERD_E_NOT_FOUND',
       `no route ${request.method} ${request.url.split('?')[0]}; the API is described at /api/v1/openapi.json`,

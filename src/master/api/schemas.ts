@@ -234,6 +234,8 @@ export const BuilderDetailJson = component(
     workers: z.array(z.string()).describe('Names of the configured workers that match the builder'),
   }),
 );
+/** A builder's detail as JSON. */
+export type BuilderDetailJson = z.infer<typeof BuilderDetailJson>;
 /** `GET /builds`. */
 export const BuildListJson = component(
   'BuildList',
@@ -342,6 +344,68 @@ export const TryResultJson = component(
   'The stored patch and the build requests queued for it.',
   z.object({ patch: PatchJson, requests: z.array(RequestJson) }),
 );
+
+/** A builder that is failing now, for the home page. */
+export const FailingBuilderJson = z.object({
+  builder: z.string(),
+  tags: z.array(z.string()),
+  since: Millis.describe('When the first build of the failing streak started'),
+  first_failing: BuildJson.extend({ blamelist: z.array(ChangeJson) }).describe('The first failing build of the streak, with its blamelist (who probably broke it)'),
+  last: BuildJson.describe('The latest finished build'),
+  failing_builds: z.number().int().describe('Finished builds in the streak so far'),
+});
+/** A failing builder as JSON. */
+export type FailingBuilderJson = z.infer<typeof FailingBuilderJson>;
+
+/** `GET /overview`: what needs attention now. */
+export const OverviewJson = component(
+  'Overview',
+  'What needs attention now: failing builders, disconnected workers, the queue, builds running.',
+  z.object({
+    failing: z.array(FailingBuilderJson).describe('Builders whose latest counted build failed, longest-failing first'),
+    workers: z.object({
+      total: z.number().int(),
+      connected: z.number().int(),
+      offline: z.array(z.object({ name: z.string(), last_seen: Millis.nullable(), admin: z.string().nullable() })),
+    }),
+    queue: z.object({ length: z.number().int(), oldest: RequestJson.nullable() }),
+    running: z.array(BuildJson),
+  }),
+);
+/** The overview as JSON. */
+export type OverviewJson = z.infer<typeof OverviewJson>;
+
+/** One cell of the grid: a build of a builder that covered a change. */
+export const GridCellJson = z.object({
+  change_id: Id,
+  builder: z.string(),
+  build_id: Id,
+  number: z.number().int(),
+  state: z.enum(['running', 'finished']),
+  result: ResultSchema.nullable(),
+});
+
+/** `GET /grid`: builders × recent changes (the grid and console views). */
+export const GridJson = component(
+  'Grid',
+  'The newest changes (rows of the console, columns of the grid) and, per builder, the builds that covered each.',
+  z.object({
+    builders: z.array(z.object({ name: z.string(), tags: z.array(z.string()) })),
+    changes: z.array(ChangeJson).describe('Newest first'),
+    cells: z.array(GridCellJson).describe('A build appears under every change in its blamelist; newest build first per cell'),
+  }),
+);
+/** The grid as JSON. */
+export type GridJson = z.infer<typeof GridJson>;
+
+/** Filters of `GET /grid`. */
+export const GridQuery = z.strictObject({
+  changes: z.coerce.number().int().min(1).max(200).default(50).describe('How many recent changes'),
+  builder: z.string().min(1).optional().describe('Only builders whose name contains this'),
+  tag: z.string().min(1).optional().describe('Only builders with this tag'),
+  branch: z.string().min(1).optional(),
+  source: z.string().min(1).optional(),
+});
 
 // ---------------------------------------------------------------- requests
 

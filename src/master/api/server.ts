@@ -24,6 +24,7 @@ import { registerMetricsRoute } from './routes/metrics.js';
 import { registerRequestRoutes } from './routes/requests.js';
 import { registerWorkerRoutes } from './routes/workers.js';
 import { shepherdVersion } from './version.js';
+import { findWebRoot, registerWebUi, uiFallback } from './web-ui.js';
 
 /** What the server needs besides the master itself. */
 export interface HttpServerOptions {
@@ -37,6 +38,8 @@ export interface HttpServerOptions {
   sources?: ChangeSourceControl;
   /** The schedulers (force with parameters, try). Absent: none are configured. */
   schedulers?: SchedulerControl;
+  /** Where the built web UI is (default: found next to the master, see `findWebRoot`; null: none). */
+  webRoot?: string | null;
   /** Registers more routes outside the API router (the push webhooks under /hooks). */
   extraRoutes?: (app: FastifyInstance) => Promise<void>;
 }
@@ -63,7 +66,8 @@ export async function createHttpServer(control: MasterControl, options: HttpServ
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
-  installErrorReplies(app);
+  const webRoot = options.webRoot === undefined ? findWebRoot() : options.webRoot;
+  installErrorReplies(app, uiFallback(webRoot));
 
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } });
   app.route({
@@ -113,5 +117,6 @@ export async function createHttpServer(control: MasterControl, options: HttpServ
   registerSchedulerRoutes(api, options.schedulers ?? NO_SCHEDULERS, { maxPatchBytes: Math.max(1024 * 1024, ...tryLimits) });
   registerMetricsRoute(api, options.registry);
   await options.extraRoutes?.(app);
+  await registerWebUi(app, webRoot);
   return app;
 }

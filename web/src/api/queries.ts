@@ -1,0 +1,139 @@
+/**
+ * Every read the UI makes, as TanStack Query hooks with one set of keys.
+ * Nothing polls: the live event stream (live.tsx) invalidates these keys
+ * when the farm changes, and the views refetch what they show.
+ */
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import type {
+  BuildDetailJson,
+  BuilderDetailJson,
+  BuilderJson,
+  BuildListJson,
+  ChangeWithBuildsJson,
+  GridJson,
+  OverviewJson,
+  RequestJson,
+  SchedulerJson,
+  WorkerJson,
+} from '../../../src/master/api/schemas.js';
+import { apiGet } from './client.js';
+
+/** Query keys, grouped so one event can invalidate a family. */
+export const queryKeys = {
+  overview: ['overview'] as const,
+  buildersAll: ['builders'] as const,
+  builder: (name: string) => ['builders', name] as const,
+  buildsAll: ['builds'] as const,
+  builds: (filter: BuildFilter) => ['builds', filter] as const,
+  build: (id: number) => ['build', id] as const,
+  workersAll: ['workers'] as const,
+  worker: (name: string) => ['workers', name] as const,
+  requests: ['requests'] as const,
+  grid: ['grid'] as const,
+  gridFor: (filter: GridFilter) => ['grid', filter] as const,
+  changes: ['changes'] as const,
+  schedulers: ['schedulers'] as const,
+};
+
+/** Filters of the build list. */
+export interface BuildFilter {
+  builder?: string;
+  worker?: string;
+  state?: 'running' | 'finished';
+  limit?: number;
+  before?: number;
+}
+
+/** Filters of the grid and console. */
+export interface GridFilter {
+  changes?: number;
+  builder?: string;
+  tag?: string;
+  branch?: string;
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** The home page's summary. */
+export function useOverview() {
+  return useQuery({ queryKey: queryKeys.overview, queryFn: ({ signal }) => apiGet<OverviewJson>('/overview', signal) });
+}
+
+/** Every builder with its last build. */
+export function useBuilders() {
+  return useQuery({
+    queryKey: queryKeys.buildersAll,
+    queryFn: ({ signal }) => apiGet<{ builders: BuilderJson[] }>('/builders', signal).then((r) => r.builders),
+  });
+}
+
+/** One builder, its pending requests and its workers. */
+export function useBuilder(name: string) {
+  return useQuery({ queryKey: queryKeys.builder(name), queryFn: ({ signal }) => apiGet<BuilderDetailJson>(`/builders/${encodeURIComponent(name)}`, signal) });
+}
+
+/** A page of builds, newest first. */
+export function useBuilds(filter: BuildFilter) {
+  return useQuery({
+    queryKey: queryKeys.builds(filter),
+    queryFn: ({ signal }) => apiGet<BuildListJson>(`/builds${query({ ...filter })}`, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** One build with its steps and blamelist. */
+export function useBuild(id: number) {
+  return useQuery({ queryKey: queryKeys.build(id), queryFn: ({ signal }) => apiGet<BuildDetailJson>(`/builds/${id}`, signal) });
+}
+
+/** Every worker with its live state. */
+export function useWorkers() {
+  return useQuery({
+    queryKey: queryKeys.workersAll,
+    queryFn: ({ signal }) => apiGet<{ workers: WorkerJson[] }>('/workers', signal).then((r) => r.workers),
+  });
+}
+
+/** One worker. */
+export function useWorker(name: string) {
+  return useQuery({ queryKey: queryKeys.worker(name), queryFn: ({ signal }) => apiGet<WorkerJson>(`/workers/${encodeURIComponent(name)}`, signal) });
+}
+
+/** The queue, in serving order. */
+export function useRequests() {
+  return useQuery({
+    queryKey: queryKeys.requests,
+    queryFn: ({ signal }) => apiGet<{ requests: RequestJson[] }>('/requests', signal).then((r) => r.requests),
+  });
+}
+
+/** Builders × recent changes. */
+export function useGrid(filter: GridFilter) {
+  return useQuery({
+    queryKey: queryKeys.gridFor(filter),
+    queryFn: ({ signal }) => apiGet<GridJson>(`/grid${query({ ...filter })}`, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** Recent changes with their builds. */
+export function useChanges(limit = 50) {
+  return useQuery({
+    queryKey: [...queryKeys.changes, limit],
+    queryFn: ({ signal }) => apiGet<{ changes: ChangeWithBuildsJson[]; next: number | null }>(`/changes?limit=${limit}`, signal),
+  });
+}
+
+/** The schedulers (force forms use their parameters). */
+export function useSchedulers() {
+  return useQuery({
+    queryKey: queryKeys.schedulers,
+    queryFn: ({ signal }) => apiGet<{ schedulers: SchedulerJson[] }>('/schedulers', signal).then((r) => r.schedulers),
+    staleTime: Infinity,
+  });
+}

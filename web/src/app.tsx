@@ -1,0 +1,36 @@
+/**
+ * The routes. URLs are stable and shareable, and the back button works:
+ * every view is a path, filters live in the query string, a log line in the
+ * hash (`/builds/12/steps/test#L40`). Later features add their pages here.
+ */
+import { Route, Routes } from 'react-router';
+import { Layout } from './components/layout.js';
+import { BuildPage } from './pages/build.js';
+import { BuilderPage } from './pages/builder.js';
+import { BuildersPage } from './pages/builders.js';
+import { ConsolePage } from './pages/console.js';
+import { GridPage } from './pages/grid.js';
+import { HomePage } from './pages/home.js';
+import { NotFoundPage } from './pages/not-found.js';
+import { WorkerPage } from './pages/worker.js';
+import { WorkersPage } from './pages/workers.js';
+
+/** The app's pages inside the common frame. */
+export function App() {
+  return (
+    <Layout>
+      <Routes>
+        <Route path="/" element={<HomePage />} />
+        <Route path="/builders" element={<BuildersPage />} />
+        <Route path="/builders/:name" element={<BuilderPage />} />
+        <Route path="/grid" element={<GridPage />} />
+        <Route path="/console" element={<ConsolePage />} />
+        <Route path="/builds/:id" element={<BuildPage />} />
+        <Route path="/builds/:id/steps/:step" element={<BuildPage />} />
+        <Route path="/workers" element={<WorkersPage />} />
+        <Route path="/workers/:name" element={<WorkerPage />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Routes>
+    </Layout>
+  );
+}

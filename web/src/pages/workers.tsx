@@ -1,0 +1,4 @@
+/** Placeholder: filled in by the view's owner. */
+export function WorkersPage() {
+  return <section><h1>workers</h1></section>;
+}
