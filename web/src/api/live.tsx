@@ -4,8 +4,9 @@
  * refreshes itself without polling; components that need the events
  * themselves (a running step's log) subscribe with `useLiveEvent`.
  */
-import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { Batcher } from './batch.js';
 import { queryKeys } from './queries.js';
 
 /** The JSON summary the master sends with each event (snake_case ids, builder, number, result...). */
@@ -37,45 +38,51 @@ interface LiveState {
 
 const LiveContext = createContext<LiveState | null>(null);
 
+/** A query key family to refresh. */
+type Key = readonly unknown[];
+
 /** What each event makes stale. Output events only concern open logs, which listen themselves. */
-export function invalidateFor(client: QueryClient, name: string, data: LiveEvent): void {
+export function staleKeys(name: string, data: LiveEvent): Key[] {
+  const keys: Key[] = [];
+  const stale = (key: Key) => keys.push(key);
   const buildId = typeof data.build_id === 'number' ? data.build_id : undefined;
   switch (name) {
     case 'build:queued':
     case 'request:cancelled':
-      void client.invalidateQueries({ queryKey: queryKeys.requests });
-      void client.invalidateQueries({ queryKey: queryKeys.overview });
-      void client.invalidateQueries({ queryKey: queryKeys.buildersAll });
+      stale(queryKeys.requests);
+      stale(queryKeys.overview);
+      stale(queryKeys.buildersAll);
       break;
     case 'build:started':
     case 'build:finished':
-      void client.invalidateQueries({ queryKey: queryKeys.buildsAll });
-      void client.invalidateQueries({ queryKey: queryKeys.buildersAll });
-      void client.invalidateQueries({ queryKey: queryKeys.requests });
-      void client.invalidateQueries({ queryKey: queryKeys.overview });
-      void client.invalidateQueries({ queryKey: queryKeys.grid });
-      void client.invalidateQueries({ queryKey: queryKeys.workersAll });
-      void client.invalidateQueries({ queryKey: queryKeys.changes });
-      if (buildId !== undefined) void client.invalidateQueries({ queryKey: queryKeys.build(buildId) });
+      stale(queryKeys.buildsAll);
+      stale(queryKeys.buildersAll);
+      stale(queryKeys.requests);
+      stale(queryKeys.overview);
+      stale(queryKeys.grid);
+      stale(queryKeys.workersAll);
+      stale(queryKeys.changes);
+      if (buildId !== undefined) stale(queryKeys.build(buildId));
       break;
     case 'step:started':
     case 'step:finished':
     case 'log:truncated':
-      if (buildId !== undefined) void client.invalidateQueries({ queryKey: queryKeys.build(buildId) });
+      if (buildId !== undefined) stale(queryKeys.build(buildId));
       break;
     case 'worker:connected':
     case 'worker:disconnected':
     case 'worker:lost':
-      void client.invalidateQueries({ queryKey: queryKeys.workersAll });
-      void client.invalidateQueries({ queryKey: queryKeys.overview });
+      stale(queryKeys.workersAll);
+      stale(queryKeys.overview);
       break;
     case 'change:new':
-      void client.invalidateQueries({ queryKey: queryKeys.changes });
-      void client.invalidateQueries({ queryKey: queryKeys.grid });
+      stale(queryKeys.changes);
+      stale(queryKeys.grid);
       break;
     default:
       break;
   }
+  return keys;
 }
 
 /** Opens the one event stream and keeps the query cache fresh from it. */
@@ -85,6 +92,10 @@ export function LiveEventsProvider({ children }: { children: ReactNode }) {
   const [connected, setConnected] = useState(false);
 
   useEffect(() => {
+    // Bursts of events refresh each query once, at most twice a second.
+    const batcher = new Batcher<Key>(500, (keys) => {
+      for (const queryKey of keys) void client.invalidateQueries({ queryKey });
+    });
     // EventSource reconnects by itself (the master sends `retry: 2000`).
     const source = new EventSource('/api/v1/events');
     let everOpened = false;
@@ -103,7 +114,7 @@ export function LiveEventsProvider({ children }: { children: ReactNode }) {
         } catch {
           return;
         }
-        invalidateFor(client, name, data);
+        for (const key of staleKeys(name, data)) batcher.add(JSON.stringify(key), key);
         for (const listener of listeners.current) listener(name, data);
       });
     }

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { staleKeys } from './live.js';
+import { queryKeys } from './queries.js';
+
+describe('staleKeys', () => {
+  it('a finished build refreshes the lists, the grid, the overview and that build', () => {
+    const keys = staleKeys('build:finished', { build_id: 7, builder: 'b' });
+    expect(keys).toEqual(expect.arrayContaining([queryKeys.buildsAll, queryKeys.buildersAll, queryKeys.grid, queryKeys.overview, queryKeys.build(7)]));
+  });
+  it('a step event refreshes only its build; output refreshes nothing (open logs listen themselves)', () => {
+    expect(staleKeys('step:finished', { build_id: 3 })).toEqual([queryKeys.build(3)]);
+    expect(staleKeys('step:output', { build_id: 3, step_id: 9 })).toEqual([]);
+  });
+  it('worker events refresh the workers and the overview', () => {
+    expect(staleKeys('worker:disconnected', { worker: 'w' })).toEqual([queryKeys.workersAll, queryKeys.overview]);
+  });
+});
