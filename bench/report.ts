@@ -21,6 +21,7 @@ export const TARGETS: readonly Target[] = [
   { path: 'w3.rss_kb_per_worker', op: '<=', limit: 25, unit: 'KB' },
   { path: 'w3.idle_cpu_pct', op: '<', limit: 2, unit: '%' },
   { path: 'w4.p50_ms', op: '<', limit: 50, unit: 'ms' },
+  { path: 'w5.grid_p50_ms', op: '<', limit: 200, unit: 'ms' },
 ];
 
 /** Buildbot 3.7, measured on the same machine, for context (not targets). */

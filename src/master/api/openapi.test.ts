@@ -51,6 +51,8 @@ const EXPECTED = [
   'get /api/v1/schedulers',
   'post /api/v1/schedulers/{name}/force',
   'post /api/v1/try',
+  'get /api/v1/overview',
+  'get /api/v1/grid',
 ];
 
 describe('the OpenAPI document', () => {

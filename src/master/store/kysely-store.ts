@@ -1,21 +1,34 @@
 /**
  * The Store over Kysely: the same queries for SQLite and PostgreSQL, one
  * module per concept (requests, builds, steps, logs, workers, changes,
- * webhook deliveries, patches, scheduler state). This class
- * only binds them to a database; `openStore` builds it.
+ * webhook deliveries, patches, scheduler state, the views' overview and
+ * grid). This class only binds them to a database; `openStore` builds it.
  */
 import type { Kysely } from 'kysely';
 import type { Build, BuildRequest, Change, Millis, NewChange, Patch, Properties, Result, Step } from '../domain.js';
 import * as builds from './builds.js';
 import * as changes from './changes.js';
+import * as grid from './grid.js';
 import { KeyedSerializer } from './keyed-serializer.js';
 import * as logs from './logs.js';
+import * as overview from './overview.js';
 import type { Dialect } from './migrations.js';
 import * as patches from './patches.js';
 import * as requests from './requests.js';
 import * as schedulerState from './scheduler-state.js';
 import * as steps from './steps.js';
-import type { BuildQuery, ChangeBuild, ChangeQuery, NewBuild, NewPatch, NewRequest, Store, WorkerRow } from './store.js';
+import type {
+  BuildQuery,
+  ChangeBuild,
+  ChangeQuery,
+  FailingStreak,
+  NewBuild,
+  NewPatch,
+  NewRequest,
+  QueueSummary,
+  Store,
+  WorkerRow,
+} from './store.js';
 import type { Tables } from './tables.js';
 import * as deliveries from './webhook-deliveries.js';
 import * as workers from './workers.js';
@@ -169,6 +182,18 @@ export class KyselyStore implements Store {
 
   getPatch(id: number): Promise<(Patch & { data: Buffer }) | undefined> {
     return patches.getPatch(this.#db, id);
+  }
+
+  failingStreaks(builders: readonly string[]): Promise<FailingStreak[]> {
+    return overview.failingStreaks(this.#db, builders);
+  }
+
+  queueSummary(): Promise<QueueSummary> {
+    return overview.queueSummary(this.#db);
+  }
+
+  gridBuilds(changeIds: readonly number[], builders: readonly string[]): Promise<ChangeBuild[]> {
+    return grid.gridBuilds(this.#db, changeIds, builders);
   }
 
   getSchedulerState(name: string): Promise<Record<string, unknown> | undefined> {

@@ -55,18 +55,24 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
     }
   });
 
-  it('migrates 002_changes down and up again', async () => {
+  it('migrates 003_views and 002_changes down and up again', async () => {
     const database = await testDatabaseUrl(kind);
     const db = rawKysely(kind, database.url);
     try {
       const migrator = new Migrator({ db, provider: migrationProvider(kind) });
       expect((await migrator.migrateToLatest()).error).toBeUndefined();
-      const down = await migrator.migrateDown();
+      const down = await migrator.migrateTo('001_core');
       expect(down.error).toBeUndefined();
-      expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([['002_changes', 'Success']]);
+      expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+        ['003_views', 'Success'],
+        ['002_changes', 'Success'],
+      ]);
       const up = await migrator.migrateToLatest();
       expect(up.error).toBeUndefined();
-      expect(up.results?.map((r) => [r.migrationName, r.status])).toEqual([['002_changes', 'Success']]);
+      expect(up.results?.map((r) => [r.migrationName, r.status])).toEqual([
+        ['002_changes', 'Success'],
+        ['003_views', 'Success'],
+      ]);
     } finally {
       await db.destroy();
       await database.drop();

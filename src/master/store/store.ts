@@ -85,6 +85,27 @@ export interface WorkerRow {
   connectedAt: Millis | null;
 }
 
+/** A builder whose latest counted build failed (the rule of `notify/decide.ts`), and since when. */
+export interface FailingStreak {
+  builder: string;
+  /** The first counted build after the last passing one: the streak's first failure. */
+  firstFailing: Build;
+  /** That build's blamelist, oldest change first (who probably broke it). */
+  blamelist: Change[];
+  /** The builder's latest finished build that is not a try build (a RETRY or CANCELLED one included). */
+  last: Build;
+  /** Counted builds in the streak, every one of them failed. */
+  failingBuilds: number;
+}
+
+/** The queue at a glance. */
+export interface QueueSummary {
+  /** Requests queued. */
+  length: number;
+  /** The one submitted first (then lowest id), if any. */
+  oldest: BuildRequest | undefined;
+}
+
 /** The master's store. Every method is one transaction. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -180,6 +201,22 @@ export interface Store {
   // ---- patches
   addPatch(patch: NewPatch): Promise<Patch>;
   getPatch(id: number): Promise<(Patch & { data: Buffer }) | undefined>;
+
+  // ---- views (the web UI's home page, grid and console)
+  /**
+   * The failing streaks of those of `builders` whose latest counted build
+   * failed (try builds and RETRY, CANCELLED, SKIPPED results do not count),
+   * longest-failing first; three queries whatever the number of builders.
+   */
+  failingStreaks(builders: readonly string[]): Promise<FailingStreak[]>;
+  /** How many requests are queued and the one waiting longest. */
+  queueSummary(): Promise<QueueSummary>;
+  /**
+   * The builds of `builders` whose blamelist holds one of `changeIds`
+   * (a build appears once per such change): newest change first, then
+   * newest build first.
+   */
+  gridBuilds(changeIds: readonly number[], builders: readonly string[]): Promise<ChangeBuild[]>;
 
   // ---- scheduler state
   /** A scheduler's saved state (nightly: last run), or undefined. */
