@@ -8,12 +8,13 @@
  * build of each builder through the REST API and reports every build as it
  * starts and finishes. Ctrl-C stops everything.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { BuildJson, RequestJson, WorkerJson } from '../master/api/schemas.js';
 import type { ErrorBody } from '../master/errors.js';
 import { startMaster } from '../master/master.js';
@@ -276,12 +277,32 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   }
 }
 
+/**
+ * Builds the web UI when only the server was compiled (someone ran tsc, not
+ * `npm run build`), so the demo's master serves it at `/`. Outside a source
+ * checkout (no web/ sources) there is nothing to build: the master's `/`
+ * then says how. A failed build is reported and the farm runs without the UI.
+ */
+async function ensureWebUi(root: string): Promise<void> {
+  const config = join('web', 'vite.config.ts');
+  if (existsSync(join(root, 'dist', 'web', 'index.html')) || !existsSync(join(root, config))) return;
+  console.log('the web UI is not built (no dist/web/index.html): building it with vite first...');
+  try {
+    await promisify(execFile)('npx', ['vite', 'build', '--config', config], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+  } catch (error) {
+    const { stderr, message } = error as { stderr?: string; message: string };
+    console.error(`could not build the web UI (${(stderr || message).trim().split('\n').slice(-5).join(' / ')}); ` +
+      'the farm runs without it: run `npm run build` for the UI');
+  }
+}
+
 /** Makes the repository (first run only), writes the config and the API token, and picks the secrets. */
 async function prepareFarm(options: DemoOptions): Promise<Farm> {
   const root = repoRoot();
   const dir = resolve(options.dir ?? 'demo-data');
   const agent = join(root, 'dist', 'shepherd-worker.mjs');
   if (!existsSync(agent)) throw new Error(`${agent} is missing: run \`npm run build\` first`);
+  await ensureWebUi(root);
 
   let port = options.port ?? DEFAULT_PORT;
   if (options.port === undefined && !(await portIsFree(port))) {

@@ -370,3 +370,15 @@ describe('metrics', () => {
     expect(text).toContain('shepherd_builds_running 0');
   });
 });
+
+describe('a running build', () => {
+  it("reports a running step's log length including output not yet stored, so a reader opening it now sees it", async () => {
+    const { build, steps } = await control.startBuild('unix-tests', 'linux-1');
+    control.sendOutput(steps[0]!.id, 'first line\n');
+    const detail = (await app.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` })).json();
+    expect(detail.steps[0]).toMatchObject({ state: 'running', log: { bytes: 11 } });
+    const log = await app.inject({ method: 'GET', url: `/api/v1/steps/${steps[0]!.id}/log` });
+    expect(log.body).toBe('first line\n');
+    await control.finishBuild(build.id);
+  });
+});

@@ -2,6 +2,7 @@
  * Builds: lists with filters and a cursor, one build with its steps, and
  * cancelling a running build.
  */
+import type { Step } from '../../domain.js';
 import type { MasterControl } from '../control.js';
 import { findBuild, findBuildByNumber } from '../lookups.js';
 import type { ApiRouter } from '../route.js';
@@ -51,7 +52,7 @@ export function registerBuildRoutes(api: ApiRouter, control: MasterControl): voi
         control.store.getSteps(params.id),
         control.store.getBlamelist(params.id),
       ]);
-      return buildDetailJson(build, steps, blamelist);
+      return buildDetailJson(build, await withLiveLogLengths(control, steps), blamelist);
     },
   });
 
@@ -66,7 +67,7 @@ export function registerBuildRoutes(api: ApiRouter, control: MasterControl): voi
     async handler({ params }) {
       const build = await findBuildByNumber(control, params.name, params.number);
       const [steps, blamelist] = await Promise.all([control.store.getSteps(build.id), control.store.getBlamelist(build.id)]);
-      return buildDetailJson(build, steps, blamelist);
+      return buildDetailJson(build, await withLiveLogLengths(control, steps), blamelist);
     },
   });
 
@@ -87,4 +88,13 @@ export function registerBuildRoutes(api: ApiRouter, control: MasterControl): voi
       return { ok: true as const };
     },
   });
+}
+
+/**
+ * A running step's log is ahead of the store by what is buffered (up to one
+ * flush interval): report the length a reader can fetch now, so a page
+ * opened right after the step's last output does not show it empty.
+ */
+async function withLiveLogLengths(control: MasterControl, steps: Step[]): Promise<Step[]> {
+  return Promise.all(steps.map(async (step) => (step.state === 'running' ? { ...step, logBytes: await control.logLength(step.id) } : step)));
 }
