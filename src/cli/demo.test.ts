@@ -233,6 +233,7 @@ describe('shepherd demo', () => {
     const dir = tempDir();
     const { child, exit, output } = startDemo(dir);
     await firstBuilds(child, output);
+    expect(output()).toMatch(/^ {2}web UI {3}http:\/\/127\.0\.0\.1:\d+\//m);
     expect(output()).toMatch(/^ {2}master {3}http:\/\/127\.0\.0\.1:\d+/m);
     expect(output()).toMatch(/npx shepherd builds --master http:\/\/127\.0\.0\.1:\d+/);
     expect(output()).toMatch(/npx shepherd changes --master http:\/\/127\.0\.0\.1:\d+/);

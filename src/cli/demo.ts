@@ -367,6 +367,7 @@ async function runFarm(farm: Farm, stop: StopSignal): Promise<void> {
 
   const { bare, clone, created } = farm.repository;
   console.log(`Shepherd demo farm
+  web UI   ${url}/   (open it in a browser)
   master   ${url}   (REST API under /api/v1, OpenAPI at /api/v1/openapi.json)
   config   ${displayPath(farm.configPath)}
   workers  ${DEMO_WORKERS.map((w) => `${w.name} (max_builds ${w.maxBuilds})`).join(', ')}; their output goes to ${displayPath(logs)}/
