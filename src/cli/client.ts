@@ -97,6 +97,16 @@ export async function forceBuild(conn: MasterConnection, builder: string, body: 
   return (await json<{ request: RequestJson }>(response)).request;
 }
 
+/** `POST /api/v1/workers/:name/pause|resume|contact`: a worker's admin settings (conn.token: the worker's secret or the API token). */
+export async function setWorkerAdmin(
+  conn: MasterConnection,
+  worker: string,
+  action: 'pause' | 'resume' | 'contact',
+  body: Record<string, string> = {},
+): Promise<WorkerJson> {
+  return json(await send(conn, 'POST', `/api/v1/workers/${encodeURIComponent(worker)}/${action}`, { body }));
+}
+
 /** `GET /api/v1/requests/:id`. */
 export async function getRequest(conn: MasterConnection, id: number): Promise<RequestJson> {
   return json(await send(conn, 'GET', `/api/v1/requests/${id}`));

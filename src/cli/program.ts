@@ -9,6 +9,7 @@ import { registerBuildsCommand } from './commands/builds.js';
 import { registerCancelCommand } from './commands/cancel.js';
 import { registerChangesCommand } from './commands/changes.js';
 import { registerCheckConfigCommand } from './commands/check-config.js';
+import { registerCoverageCommand } from './commands/coverage.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerForceCommand } from './commands/force.js';
 import { registerLogCommand } from './commands/log.js';
@@ -31,6 +32,8 @@ export function createProgram(context: CliContext): Command {
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
     .exitOverride()
+    // Options after a subcommand belong to it (`shepherd worker pause NAME --master URL`).
+    .enablePositionalOptions()
     .configureOutput({ outputError: (text, write) => write(oneLineUsageError(text)) });
   registerMasterCommand(program);
   registerWorkerCommand(program);
@@ -43,6 +46,7 @@ export function createProgram(context: CliContext): Command {
   registerSchedulersCommand(program);
   registerLogCommand(program);
   registerWorkersCommand(program);
+  registerCoverageCommand(program);
   registerCancelCommand(program);
   return program;
 }

@@ -17,6 +17,10 @@ describe('worker table', () => {
       protocol: 'shepherd',
       connected_at: t0,
       last_seen: t0,
+      admins: [],
+      admin_mismatch: false,
+      notes: null,
+      paused: null,
     };
     const offline: WorkerJson = {
       ...base,

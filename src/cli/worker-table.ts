@@ -18,7 +18,13 @@ export function formatWorkersTable(workers: readonly WorkerJson[], now: number):
       const os = text(w.info?.os) ?? w.dimensions.os ?? '?';
       const arch = text(w.info?.arch) ?? w.dimensions.arch ?? '?';
       const lastSeen = w.connected ? 'now' : w.last_seen === null ? 'never' : formatAgo(w.last_seen, now);
-      return [w.name, w.state, `${w.builds.length}/${w.max_builds}`, `${os}/${arch}`, text(w.info?.admin) ?? '', lastSeen];
+      return [w.name, w.state, `${w.builds.length}/${w.max_builds}`, `${os}/${arch}`, adminCell(w), lastSeen];
     }),
   );
+}
+
+/** The admins (config, else the contact set, else what the agent reports), marked when the agent disagrees. */
+function adminCell(w: WorkerJson): string {
+  const admins = w.admins.length > 0 ? w.admins.join(', ') : (text(w.info?.admin) ?? '');
+  return w.admin_mismatch ? `${admins} (agent reports ${text(w.info?.admin) ?? '?'})` : admins;
 }

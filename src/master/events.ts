@@ -24,6 +24,8 @@ export interface MasterEvents {
   'worker:lost': { worker: string; builds: number[] };
   'worker:refused': { name: string; code: string; reason: string; remote: string };
   'log:truncated': { stepId: number; limit: number };
+  /** A worker's fleet state changed (offline → missing → orphaned, paused, back). */
+  'worker:state': { worker: string; from: string; to: string };
   /** A notifier gave up on a delivery after its retries. */
   'notify:failed': { notifier: string; buildId: number; error: string };
 }

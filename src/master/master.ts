@@ -64,7 +64,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   const events = new MasterEventBus((event, error) => logger.error({ err: error, event }, 'event listener failed'));
   const store = await openStore(config.master.database);
-  const coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: secrets.apiToken });
+  const coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: secrets.apiToken, workerSecrets: secrets.workers });
   const schedulers = new SchedulerService({ config, store, events, clock, logger, submit: (input) => coordinator.force(input) });
   const pollers = new Map(
     config.changes.map((source) => [

@@ -1,6 +1,7 @@
 /**
  * `shepherd check-config FILE`: validate a master configuration without
- * starting anything; every problem on its own line.
+ * starting anything; every problem on its own line, and a warning for each
+ * builder no configured worker can run.
  */
 import type { Command } from 'commander';
 import { EXIT, type CliContext } from '../errors.js';
@@ -18,9 +19,10 @@ export function registerCheckConfigCommand(program: Command, context: CliContext
     .argument('<file>', 'the master configuration (YAML)')
     .option('--json', 'print JSON for scripts instead of text')
     .action(async function checkConfig(file: string, flags: CheckFlags) {
-      const [{ loadConfig }, { ShepherdError }] = await Promise.all([
+      const [{ loadConfig }, { ShepherdError }, { uncoverableBuilders }] = await Promise.all([
         import('../../master/config/load.js'),
         import('../../master/errors.js'),
+        import('../../master/fleet/coverage.js'),
       ]);
       let config;
       try {
@@ -34,8 +36,13 @@ export function registerCheckConfigCommand(program: Command, context: CliContext
         return;
       }
       const counts = { workers: config.workers.length, builders: config.builders.length };
-      await (flags.json
-        ? printJson({ file, ok: true, ...counts })
-        : writeStdout(`${file}: OK (${counts.workers} workers, ${counts.builders} builders)\n`));
+      // Warnings, not errors: an agent may report more dimensions than its config entry has.
+      const warnings = uncoverableBuilders(config.builders, config.workers).map((name) => {
+        const index = config.builders.findIndex((b) => b.name === name);
+        return `builders[${index}].workers: no configured worker can run builder "${name}"; add a worker with its dimensions, or check its selector`;
+      });
+      if (flags.json) return printJson({ file, ok: true, ...counts, warnings });
+      for (const warning of warnings) process.stderr.write(`${file}: warning: ${warning}\n`);
+      await writeStdout(`${file}: OK (${counts.workers} workers, ${counts.builders} builders)\n`);
     });
 }

@@ -4,15 +4,18 @@
 import type { Command } from 'commander';
 import type { WorkerFlags } from '../../worker/config.js';
 import { untilStopSignal } from '../stop-signal.js';
+import { registerWorkerAdminCommands } from './worker-admin.js';
 
 /** The command's flags are the agent's own. */
 type WorkerCommandFlags = WorkerFlags;
 
 /** Registers `worker`. */
 export function registerWorkerCommand(program: Command): void {
-  program
+  const worker = program
     .command('worker')
     .description('run a worker agent that connects to a master and runs its steps')
+    // `shepherd worker pause NAME --master URL`: the subcommand's options are its own.
+    .enablePositionalOptions()
     .option('-c, --config <file>', 'worker configuration (YAML); flags override it')
     .option('--master <url>', 'the master, ws://HOST:PORT')
     .option('--name <name>', "this worker's name in the master's config")
@@ -27,4 +30,5 @@ export function registerWorkerCommand(program: Command): void {
       await stop;
       await agent.stop();
     });
+  registerWorkerAdminCommands(worker);
 }

@@ -32,6 +32,24 @@ export function requireWriteToken(settings: TokenSettings, authorization: string
   }
 }
 
+/**
+ * For a worker's own settings (pause, contact): the master's API token, or
+ * that worker's secret, so its admin needs nobody else. Returns who it was.
+ */
+export function requireTokenOrWorkerSecret(
+  settings: TokenSettings,
+  authorization: string | undefined,
+  isWorkerSecret: (secret: string) => boolean,
+): 'operator' | 'admin' {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
+  if (match && isWorkerSecret(match[1]!)) return 'admin';
+  if (match && settings.apiToken !== null && sameSecret(match[1]!, settings.apiToken)) return 'operator';
+  throw new ShepherdError(
+    'SHEPHERD_E_UNAUTHORIZED',
+    "this call needs the worker's own secret or the master's API token as 'Authorization: Bearer <secret>' (shepherd worker pause: --secret-env)",
+  );
+}
+
 /** Constant-time comparison; hashing first makes the lengths equal so the length does not leak either. */
 function sameSecret(given: string, expected: string): boolean {
   const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();

@@ -13,8 +13,8 @@ export interface WorkerView {
   name: string;
   dimensions: Record<string, string>;
   maxBuilds: number;
-  /** `building`: connected with at least one build; `idle`: connected; `offline`: not connected. */
-  state: 'building' | 'idle' | 'offline';
+  /** `building`: connected with at least one build; `idle`: connected; `paused`: its admin paused it; `offline`: not connected. */
+  state: 'building' | 'idle' | 'paused' | 'offline';
   connected: boolean;
   /** Ids of the builds running on it now. */
   builds: number[];
@@ -23,6 +23,13 @@ export interface WorkerView {
   protocol: 'shepherd' | 'buildbot' | null;
   connectedAt: Millis | null;
   lastSeen: Millis | null;
+  /** The config's admins, else the contact its admin set, else the agent's reported admin. */
+  admins: string[];
+  /** The agent reports an admin the config does not list. */
+  adminMismatch: boolean;
+  notes: string | null;
+  /** Set while paused. */
+  paused: { by: string | null; at: Millis | null } | null;
 }
 
 /** Input for queueing a build request (forced, or from a scheduler). */
@@ -111,6 +118,12 @@ export interface MasterControl {
   cancelRequest(requestId: number): Promise<BuildRequest>;
   /** Every configured worker with its live state. */
   workers(): Promise<WorkerView[]>;
+  /** True when `secret` is this worker's own secret (its admin may pause it and set its contact). */
+  isWorkerSecret(worker: string, secret: string): boolean;
+  /** Pauses or resumes a worker: paused, it takes no new builds and raises no fleet alerts. */
+  setPaused(worker: string, paused: boolean, by: string): Promise<void>;
+  /** Sets the contact and notes its admin keeps for a worker. */
+  setContact(worker: string, contact: string | undefined, notes: string | undefined): Promise<void>;
   /** A step log's current length in bytes, including output received but not yet stored. */
   logLength(stepId: number): Promise<number>;
   /** The bytes of a step's log in [start, end), stored or still pending in memory. */

@@ -63,6 +63,7 @@ export const eventSummaries: Summaries = {
     result: build.result,
     requeued,
   }),
+  'worker:state': ({ worker, from, to }) => ({ worker, from, to }),
   'notify:failed': ({ notifier, buildId, error }) => ({ notifier, build_id: buildId, error }),
   'request:cancelled': ({ request }) => ({ request_id: request.id, builder: request.builder }),
   'worker:connected': ({ worker }) => ({ worker }),

@@ -50,7 +50,7 @@ describe('GET /api/v1/events', () => {
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const reader = response.body!.getReader();
     let text = await readUntil(reader, (t) => t.includes(': connected'));
-    expect(subscriptions.active).toBe(14);
+    expect(subscriptions.active).toBe(15);
 
     const { build, steps } = await control.startBuild('unix-tests', 'linux-1');
     control.sendOutput(steps[0]!.id, 'secret bytes');

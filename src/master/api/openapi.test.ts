@@ -51,8 +51,12 @@ const EXPECTED = [
   'get /api/v1/schedulers',
   'post /api/v1/schedulers/{name}/force',
   'post /api/v1/try',
+  'post /api/v1/workers/{name}/pause',
+  'post /api/v1/workers/{name}/resume',
+  'post /api/v1/workers/{name}/contact',
   'get /api/v1/overview',
   'get /api/v1/grid',
+  'get /api/v1/coverage',
 ];
 
 describe('the OpenAPI document', () => {

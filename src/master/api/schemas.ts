@@ -187,9 +187,13 @@ export const WorkerJson = component(
     name: z.string(),
     dimensions: z.record(z.string(), z.string()),
     max_builds: z.number().int(),
-    state: z.enum(['building', 'idle', 'offline']),
+    state: z.enum(['building', 'idle', 'paused', 'offline']),
     connected: z.boolean(),
     builds: z.array(Id).describe('Ids of the builds running on it now'),
+    admins: z.array(z.string()).describe("Who runs it: the config's admins, else the contact its admin set, else what the agent reports"),
+    admin_mismatch: z.boolean().describe("The agent reports an admin contact that is not among the config's admins"),
+    notes: z.string().nullable(),
+    paused: z.object({ by: z.string().nullable(), at: Millis.nullable() }).nullable().describe('Set while its admin has paused it: it takes no builds'),
     info: z.record(z.string(), z.unknown()).nullable().describe('What the agent reported last (os, arch, admin...)'),
     protocol: z.enum(['shepherd', 'buildbot']).nullable(),
     connected_at: Millis.nullable(),
@@ -398,6 +402,37 @@ export const GridJson = component(
 /** The grid as JSON. */
 export type GridJson = z.infer<typeof GridJson>;
 
+/** `GET /coverage`: platforms against the redundancy wanted, and builders nobody runs. */
+export const CoverageJson = component(
+  'Coverage',
+  'Each platform with its workers, live ones, builders and last green build (tier 1 first, the shortest first); what kinds of workers are lacking; builders no worker can or does run.',
+  z.object({
+    platforms: z.array(
+      z.object({
+        name: z.string(),
+        tier: z.number().int(),
+        redundancy: z.number().int().describe('Live workers wanted'),
+        select: Properties.describe('Dimensions a worker needs (all of them) to count for the platform'),
+        workers: z.array(z.string()).describe('Configured workers that count for the platform'),
+        live: z.array(z.string()).describe('Those connected now'),
+        builders: z.array(z.string()).describe('Builders that run on the platform'),
+        short: z.boolean().describe('Fewer live workers than the redundancy wanted'),
+        last_green: z
+          .object({ id: Id, builder: z.string(), number: z.number().int(), finished_at: Millis })
+          .nullable()
+          .describe("The newest SUCCESS build of the platform's builders (null: none)"),
+      }),
+    ),
+    lacking: z
+      .array(z.object({ platform: z.string(), tier: z.number().int(), select: Properties, need: z.number().int().describe('Live workers still wanted') }))
+      .describe('What kinds of workers the farm lacks: one entry per short platform'),
+    uncoverable_builders: z.array(z.string()).describe("Builders no configured worker's dimensions can run (agents may still report more when they connect)"),
+    unrun_builders: z.array(z.string()).describe('Builders whose matching workers are all disconnected'),
+  }),
+);
+/** The coverage document as JSON. */
+export type CoverageJson = z.infer<typeof CoverageJson>;
+
 /** Filters of `GET /grid`. */
 export const GridQuery = z.strictObject({
   changes: z.coerce.number().int().min(1).max(200).default(50).describe('How many recent changes'),
@@ -501,6 +536,14 @@ export const ForceBody = z
     submitted_by: z.string().min(1).max(200).optional().describe('Who asked (default "api")'),
   })
   .prefault({});
+
+/** `POST /workers/:name/pause`. */
+export const PauseBody = z.strictObject({ reason: z.string().min(1).max(500).optional() }).prefault({});
+/** `POST /workers/:name/contact`. */
+export const ContactBody = z.strictObject({
+  contact: z.string().min(3).max(300).optional().describe('"Name <mail>": who runs the machine'),
+  notes: z.string().max(2000).optional(),
+});
 
 /** `POST /builds/:id/cancel`. */
 export const CancelBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() }).prefault({});

@@ -38,6 +38,12 @@ export const TEST_CONFIG = {
   ],
 };
 
+/** The worker secrets of the test control (their admins may pause them and set their contact). */
+export const TEST_WORKER_SECRETS: ReadonlyMap<string, string> = new Map([
+  ['linux-1', 'linux-1-secret'],
+  ['mac-1', 'mac-1-secret'],
+]);
+
 /** The API token of the test control. */
 export const TEST_TOKEN = 'test-token-123';
 
@@ -96,6 +102,7 @@ export async function createTestControl(options: { config?: unknown; apiToken?: 
     clock,
     logger: pino({ level: 'silent' }),
     apiToken: options.apiToken === undefined ? TEST_TOKEN : options.apiToken,
+    workerSecrets: TEST_WORKER_SECRETS,
   });
   await coordinator.recover();
 

@@ -153,5 +153,9 @@ export function workerJson(worker: WorkerView): WorkerJson {
     protocol: worker.protocol,
     connected_at: worker.connectedAt,
     last_seen: worker.lastSeen,
+    admins: worker.admins,
+    admin_mismatch: worker.adminMismatch,
+    notes: worker.notes,
+    paused: worker.paused,
   };
 }

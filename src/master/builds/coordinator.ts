@@ -15,6 +15,7 @@
  * `../scheduling/`; this file is the shell that does the I/O. Each build's
  * state changes run one at a time on that build's own promise chain.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HeldStep, StepCommand, StepOutcome } from '../../protocol/index.js';
 import { redactUrl } from '../changes/redact-url.js';
@@ -53,6 +54,8 @@ export interface CoordinatorDeps {
   clock: Clock;
   logger: Logger;
   apiToken: string | null;
+  /** Each worker's secret, so its admin can pause it or set its contact (default: none). */
+  workerSecrets?: ReadonlyMap<string, string>;
 }
 
 /** A build this master is running (or waiting to resume). */
@@ -79,6 +82,10 @@ interface WorkerState {
   connection: ConnectedWorker | null;
   builds: Set<number>;
   lostTimer: TimerHandle | null;
+  /** Set by its admin: takes no new builds (running ones finish). */
+  paused: { by: string | null; at: number | null } | null;
+  contact: string | null;
+  notes: string | null;
 }
 
 /** Runs builds. Implements the worker session handler and the API's control facade. */
@@ -93,6 +100,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   readonly #selectors: ReadonlyMap<string, WorkerSelector>;
   readonly #workers = new Map<string, WorkerState>();
   readonly #active = new Map<number, ActiveBuild>();
+  readonly #workerSecrets: ReadonlyMap<string, string>;
   /** Running step id → its build. */
   readonly #stepOwner = new Map<number, ActiveBuild>();
   /**
@@ -111,12 +119,13 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     this.store = deps.store;
     this.events = deps.events;
     this.apiToken = deps.apiToken;
+    this.#workerSecrets = deps.workerSecrets ?? new Map();
     this.#clock = deps.clock;
     this.#log = deps.logger;
     this.#builders = new Map(deps.config.builders.map((b) => [b.name, b]));
     this.#selectors = new Map(deps.config.builders.map((b) => [b.name, b.workers]));
     for (const worker of deps.config.workers) {
-      this.#workers.set(worker.name, { config: worker, connection: null, builds: new Set(), lostTimer: null });
+      this.#workers.set(worker.name, { config: worker, connection: null, builds: new Set(), lostTimer: null, paused: null, contact: null, notes: worker.notes ?? null });
     }
   }
 
@@ -126,6 +135,13 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   async recover(): Promise<void> {
     const now = this.#clock.now();
     await this.store.resetWorkerConnections(now);
+    for (const flags of await this.store.getWorkerFlags()) {
+      const state = this.#workers.get(flags.worker);
+      if (!state) continue;
+      state.paused = flags.paused ? { by: flags.pausedBy, at: flags.pausedAt } : null;
+      state.contact = flags.contact;
+      state.notes = flags.notes ?? state.config.notes ?? null;
+    }
     for (const request of await this.store.listQueuedRequests()) this.#queue.add(request);
     const running = await this.store.listBuilds({ state: 'running', limit: 1_000_000 });
     for (const build of running) {
@@ -225,19 +241,51 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     return request;
   }
 
+  isWorkerSecret(worker: string, secret: string): boolean {
+    const expected = this.#workerSecrets.get(worker);
+    return expected !== undefined && sameSecret(secret, expected);
+  }
+
+  async setPaused(worker: string, paused: boolean, by: string): Promise<void> {
+    const state = this.#workerState(worker);
+    const before = this.#viewState(state);
+    const at = this.#clock.now();
+    await this.store.setWorkerPaused(worker, paused, by, at);
+    state.paused = paused ? { by, at } : null;
+    this.#log.info({ worker, by }, paused ? 'worker paused' : 'worker resumed');
+    const after = this.#viewState(state);
+    if (after !== before) this.events.emit('worker:state', { worker, from: before, to: after });
+    if (!paused) this.#scheduleDispatch();
+  }
+
+  async setContact(worker: string, contact: string | undefined, notes: string | undefined): Promise<void> {
+    const state = this.#workerState(worker);
+    const next = { contact: contact ?? state.contact, notes: notes ?? state.notes };
+    await this.store.setWorkerContact(worker, next.contact, next.notes);
+    state.contact = next.contact;
+    state.notes = next.notes;
+  }
+
   async workers(): Promise<WorkerView[]> {
     const rows = new Map((await this.store.listWorkers()).map((r) => [r.name, r]));
     return [...this.#workers.entries()].map(([name, state]) => {
       const row = rows.get(name);
       const connection = state.connection;
+      const info = connection ? { ...connection.info } : (row?.info ?? null);
+      const reported = typeof info?.admin === 'string' && info.admin ? info.admin : null;
+      const configured = state.config.admins;
       return {
         name,
         dimensions: this.#dimensionsOf(state),
         maxBuilds: state.config.max_builds,
-        state: connection ? (state.builds.size > 0 ? 'building' : 'idle') : 'offline',
+        state: this.#viewState(state),
+        admins: configured.length > 0 ? [...configured] : state.contact ? [state.contact] : reported ? [reported] : [],
+        adminMismatch: reported !== null && configured.length > 0 && !configured.some((a) => sameAddress(a, reported)),
+        notes: state.notes,
+        paused: state.paused ? { ...state.paused } : null,
         connected: connection !== null,
         builds: [...state.builds],
-        info: connection ? { ...connection.info } : (row?.info ?? null),
+        info,
         protocol: connection?.protocol ?? null,
         connectedAt: connection ? (row?.connectedAt ?? null) : null,
         lastSeen: connection ? this.#clock.now() : (row?.lastSeen ?? null),
@@ -366,7 +414,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
         this.#dispatchAgain = false;
         const slots: WorkerSlot[] = [];
         for (const [name, state] of this.#workers) {
-          if (state.connection && state.builds.size < state.config.max_builds) {
+          if (state.connection && !state.paused && state.builds.size < state.config.max_builds) {
             const busyBuilders = new Set<string>();
             for (const id of state.builds) busyBuilders.add(this.#active.get(id)?.build.builder ?? '');
             slots.push({ name, dimensions: this.#dimensionsOf(state), maxBuilds: state.config.max_builds, running: state.builds.size, busyBuilders });
@@ -644,6 +692,18 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     return run;
   }
 
+  #workerState(worker: string): WorkerState {
+    const state = this.#workers.get(worker);
+    if (!state) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no worker named "${worker}"; GET /api/v1/workers lists them`);
+    return state;
+  }
+
+  #viewState(state: WorkerState): WorkerView['state'] {
+    if (state.connection && state.builds.size > 0) return 'building';
+    if (state.paused) return 'paused';
+    return state.connection ? 'idle' : 'offline';
+  }
+
   #connectionOf(active: ActiveBuild): ConnectedWorker | null {
     return this.#workers.get(active.build.worker)?.connection ?? null;
   }
@@ -651,6 +711,18 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   #dimensionsOf(state: WorkerState): Record<string, string> {
     return { ...(state.connection?.info.dimensions ?? {}), ...state.config.dimensions };
   }
+}
+
+/** Constant-time comparison of secrets (hashed first, so lengths do not leak). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** Whether two "Name <mail>" contacts name the same address (case-insensitively), or are the same text. */
+function sameAddress(a: string, b: string): boolean {
+  const address = (text: string) => (/<([^>]+)>/.exec(text)?.[1] ?? text).trim().toLowerCase();
+  return address(a) === address(b);
 }
 
 function lastFinishedIndex(steps: readonly Step[]): number {

@@ -71,6 +71,12 @@ export const WorkerEntry = z.strictObject({
   dimensions: Dimensions.default({}).describe(
     'Properties builders select on (os, arch, ...). Merged over what the agent reports.',
   ),
+  admins: z
+    .array(z.string().min(3))
+    .default([])
+    .describe('Who runs this machine ("Name <mail>"): told when it goes missing. The agent also reports its own admin contact; a mismatch is shown.'),
+  notes: z.string().max(2000).optional().describe('Free text shown with the worker (where it is, who pays for it...).'),
+  missing_after: Duration.optional().describe('Overrides fleet.missing_after for this worker.'),
 });
 
 const Command = z
@@ -320,6 +326,25 @@ export const NotifySection = z.strictObject({
     .describe('Failed deliveries are retried with exponential backoff; they never affect a build.'),
 });
 
+/** Watching the fleet: when a disconnected worker is missing, reminders, orphaning. */
+export const FleetSection = z.strictObject({
+  announce: z
+    .array(z.string().min(3))
+    .default([])
+    .describe('Addresses for calls for volunteers (a platform lost its worker) and the weekly digest.'),
+  missing_after: Duration.prefault('1h').describe('A worker disconnected this long is missing: its admins are mailed.'),
+  remind_every: Duration.prefault('1d').describe('While a worker stays missing, its admins are reminded this often.'),
+  orphan_after: Duration.prefault('14d').describe('Missing this long, a worker is orphaned: the announce list gets a call for volunteers.'),
+});
+
+/** A platform: the workers matching a dimension selector, and how many of them should be live. */
+export const PlatformEntry = z.strictObject({
+  name: Name('platform').describe('Unique platform name, e.g. linux-x86_64.'),
+  select: Dimensions.describe('Dimensions a worker must have (all of them) to count for this platform.'),
+  tier: z.number().int().min(1).max(3).default(2).describe('1: must always be covered; alerts for tier 1 come first.'),
+  redundancy: z.number().int().min(1).max(100).default(2).describe('How many live workers this platform should have.'),
+});
+
 /** The whole configuration file. */
 export const ConfigFile = z
   .strictObject({
@@ -330,6 +355,8 @@ export const ConfigFile = z
     hooks: HooksSection.prefault({}).describe('Push webhooks from GitHub, GitLab and Gitea.'),
     schedulers: z.array(SchedulerEntry).default([]).describe('What queues builds: new commits, people, timetables, patches.'),
     notify: NotifySection.prefault({}).describe('Telling people about results.'),
+    fleet: FleetSection.prefault({}).describe('Missing workers and their admins.'),
+    platforms: z.array(PlatformEntry).default([]).describe('Platforms and the redundancy each wants.'),
   })
   .superRefine((config, ctx) => {
     const unique = (items: { name: string }[], path: string) => {
@@ -345,6 +372,7 @@ export const ConfigFile = z
     unique(config.builders, 'builders');
     unique(config.changes, 'changes');
     unique(config.schedulers, 'schedulers');
+    unique(config.platforms, 'platforms');
     unique(config.notify.notifiers, 'notify.notifiers' as never);
     const workerNames = new Set(config.workers.map((w) => w.name));
     const sourceNames = new Set(config.changes.map((c) => c.name));
@@ -434,3 +462,5 @@ export type SchedulerConfig = Config['schedulers'][number];
 export type ForceParamConfig = z.output<typeof ForceParam>;
 export type NotifierConfig = Config['notify']['notifiers'][number];
 export type NotifyWhenValue = z.output<typeof NotifyWhen>;
+export type FleetConfig = Config['fleet'];
+export type PlatformConfig = Config['platforms'][number];

@@ -2,12 +2,14 @@
  * The Store over Kysely: the same queries for SQLite and PostgreSQL, one
  * module per concept (requests, builds, steps, logs, workers, changes,
  * webhook deliveries, patches, scheduler state, the views' overview and
- * grid). This class only binds them to a database; `openStore` builds it.
+ * grid, the fleet's worker flags and alert ledger). This class only binds them to a database; `openStore` builds it.
  */
 import type { Kysely } from 'kysely';
 import type { Build, BuildRequest, Change, Millis, NewChange, Patch, Properties, Result, Step } from '../domain.js';
+import type { SentAlert } from '../fleet/types.js';
 import * as builds from './builds.js';
 import * as changes from './changes.js';
+import * as alerts from './fleet-alerts.js';
 import * as grid from './grid.js';
 import { KeyedSerializer } from './keyed-serializer.js';
 import * as logs from './logs.js';
@@ -27,10 +29,13 @@ import type {
   NewRequest,
   QueueSummary,
   Store,
+  WorkerFlags,
   WorkerRow,
+  WorkerSession,
 } from './store.js';
 import type { Tables } from './tables.js';
 import * as deliveries from './webhook-deliveries.js';
+import * as workerFlags from './worker-flags.js';
 import * as workers from './workers.js';
 
 /** A Store on an open, migrated Kysely database; it owns the database and closes it. */
@@ -202,6 +207,30 @@ export class KyselyStore implements Store {
 
   setSchedulerState(name: string, state: Record<string, unknown>): Promise<void> {
     return schedulerState.setSchedulerState(this.#db, name, state);
+  }
+
+  listWorkerSessions(worker: string, since: Millis): Promise<WorkerSession[]> {
+    return workers.listWorkerSessions(this.#db, worker, since);
+  }
+
+  setWorkerPaused(worker: string, paused: boolean, by: string, at: Millis): Promise<void> {
+    return workerFlags.setWorkerPaused(this.#db, worker, paused, by, at);
+  }
+
+  setWorkerContact(worker: string, contact: string | null, notes: string | null): Promise<void> {
+    return workerFlags.setWorkerContact(this.#db, worker, contact, notes);
+  }
+
+  getWorkerFlags(): Promise<WorkerFlags[]> {
+    return workerFlags.getWorkerFlags(this.#db);
+  }
+
+  recordAlerts(sent: SentAlert[]): Promise<boolean[]> {
+    return alerts.recordAlerts(this.#db, sent);
+  }
+
+  listAlerts(filter: { worker?: string; episode?: Millis }): Promise<SentAlert[]> {
+    return alerts.listAlerts(this.#db, filter);
   }
 
   /** Closes the database (the SQLite handle or the PostgreSQL pool); calling it again is harmless. */

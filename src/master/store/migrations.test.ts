@@ -55,7 +55,7 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
     }
   });
 
-  it('migrates 003_views and 002_changes down and up again', async () => {
+  it('migrates 004_fleet, 003_views and 002_changes down and up again', async () => {
     const database = await testDatabaseUrl(kind);
     const db = rawKysely(kind, database.url);
     try {
@@ -64,6 +64,7 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
       const down = await migrator.migrateTo('001_core');
       expect(down.error).toBeUndefined();
       expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+        ['004_fleet', 'Success'],
         ['003_views', 'Success'],
         ['002_changes', 'Success'],
       ]);
@@ -72,6 +73,7 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
       expect(up.results?.map((r) => [r.migrationName, r.status])).toEqual([
         ['002_changes', 'Success'],
         ['003_views', 'Success'],
+        ['004_fleet', 'Success'],
       ]);
     } finally {
       await db.destroy();

@@ -250,11 +250,67 @@ function views(): Migration {
   };
 }
 
+/**
+ * The fleet: presence history (one row per connection, so uptime over 7 and
+ * 30 days can be computed), what a worker's admin set (paused, contact,
+ * notes), and the ledger of missing-worker alerts sent, whose unique key is
+ * what keeps a restarted master, or a second one, from mailing a fact twice.
+ */
+function fleet(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await withId(dialect, db.schema.createTable('worker_sessions'))
+        .addColumn('worker', 'text', (c) => c.notNull())
+        .addColumn('connected_at', 'bigint', (c) => c.notNull())
+        .addColumn('disconnected_at', 'bigint')
+        .execute();
+      // A worker's sessions over a window, oldest first.
+      await db.schema.createIndex('worker_sessions_by_worker').on('worker_sessions').columns(['worker', 'connected_at']).execute();
+      // Every connect and disconnect closes the worker's open session, and start-up closes them all:
+      // partial, so those stay cheap however long the history grows. Queries must use `is null`.
+      await db.schema
+        .createIndex('worker_sessions_open')
+        .on('worker_sessions')
+        .column('worker')
+        .where(sql.ref('disconnected_at'), 'is', null)
+        .execute();
+
+      await db.schema
+        .createTable('worker_flags')
+        .addColumn('worker', 'text', (c) => c.primaryKey())
+        .addColumn('paused', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('paused_by', 'text')
+        .addColumn('paused_at', 'bigint')
+        .addColumn('contact', 'text')
+        .addColumn('notes', 'text')
+        .execute();
+
+      await withId(dialect, db.schema.createTable('fleet_alerts'))
+        .addColumn('worker', 'text', (c) => c.notNull())
+        .addColumn('episode', 'bigint', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('sequence', 'integer', (c) => c.notNull())
+        .addColumn('recipients', 'text', (c) => c.notNull())
+        .addColumn('sent_at', 'bigint', (c) => c.notNull())
+        // One mail per fact: two masters (or a restarted one) deciding the same alert record it once.
+        // Also serves the lists by worker and by (worker, episode).
+        .addUniqueConstraint('fleet_alerts_fact', ['worker', 'episode', 'kind', 'sequence'])
+        .execute();
+    },
+
+    async down(db: Kysely<any>): Promise<void> {
+      for (const table of ['fleet_alerts', 'worker_flags', 'worker_sessions']) {
+        await db.schema.dropTable(table).execute();
+      }
+    },
+  };
+}
+
 /** The migrations, by name; names sort in the order they must run. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '001_core': core(dialect), '002_changes': changes(dialect), '003_views': views() };
+      return { '001_core': core(dialect), '002_changes': changes(dialect), '003_views': views(), '004_fleet': fleet(dialect) };
     },
   };
 }

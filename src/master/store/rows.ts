@@ -4,8 +4,19 @@
  */
 import type { Selectable } from 'kysely';
 import type { Build, BuildRequest, Change, Patch, Properties, Result, Step } from '../domain.js';
-import type { WorkerRow } from './store.js';
-import type { BuildRequestsTable, BuildsTable, ChangesTable, PatchesTable, StepsTable, WorkersTable } from './tables.js';
+import type { SentAlert } from '../fleet/types.js';
+import type { WorkerFlags, WorkerRow, WorkerSession } from './store.js';
+import type {
+  BuildRequestsTable,
+  BuildsTable,
+  ChangesTable,
+  FleetAlertsTable,
+  PatchesTable,
+  StepsTable,
+  WorkerFlagsTable,
+  WorkersTable,
+  WorkerSessionsTable,
+} from './tables.js';
 
 /** A `build_requests` row as selected. */
 export type RequestRow = Selectable<BuildRequestsTable>;
@@ -15,6 +26,12 @@ export type BuildRow = Selectable<BuildsTable>;
 export type StepRow = Selectable<StepsTable>;
 /** A `workers` row as selected. */
 export type WorkerTableRow = Selectable<WorkersTable>;
+/** A `worker_sessions` row as selected. */
+export type WorkerSessionRow = Selectable<WorkerSessionsTable>;
+/** A `worker_flags` row as selected. */
+export type WorkerFlagsRow = Selectable<WorkerFlagsTable>;
+/** A `fleet_alerts` row as selected. */
+export type FleetAlertRow = Selectable<FleetAlertsTable>;
 /** A `changes` row as selected. */
 export type ChangeRow = Selectable<ChangesTable>;
 /** A `patches` row as selected, without its bytes (they are read only when asked for). */
@@ -119,5 +136,34 @@ export function toPatch(row: PatchRow): Patch {
     comment: row.comment,
     sizeBytes: row.size_bytes,
     createdAt: row.created_at,
+  };
+}
+
+/** A worker session row as the store reports it. */
+export function toWorkerSession(row: WorkerSessionRow): WorkerSession {
+  return { worker: row.worker, connectedAt: row.connected_at, disconnectedAt: row.disconnected_at };
+}
+
+/** A worker's admin flags as the store reports them. */
+export function toWorkerFlags(row: WorkerFlagsRow): WorkerFlags {
+  return {
+    worker: row.worker,
+    paused: row.paused === 1,
+    pausedBy: row.paused_by,
+    pausedAt: row.paused_at,
+    contact: row.contact,
+    notes: row.notes,
+  };
+}
+
+/** A ledger row as the alert it records. */
+export function toSentAlert(row: FleetAlertRow): SentAlert {
+  return {
+    kind: row.kind,
+    worker: row.worker,
+    episode: row.episode,
+    sequence: row.sequence,
+    to: JSON.parse(row.recipients) as string[],
+    sentAt: row.sent_at,
   };
 }

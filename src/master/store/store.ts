@@ -5,6 +5,7 @@
  * milliseconds on both databases.
  */
 import type { Build, BuildRequest, Change, Millis, NewChange, Patch, Properties, Result, Step } from '../domain.js';
+import type { SentAlert } from '../fleet/types.js';
 
 /** Input for a new build request. */
 export interface NewRequest {
@@ -223,5 +224,36 @@ export interface Store {
   getSchedulerState(name: string): Promise<Record<string, unknown> | undefined>;
   setSchedulerState(name: string, state: Record<string, unknown>): Promise<void>;
 
+  // ---- fleet (presence history, admin flags, the ledger of alerts sent)
+  /** Every connection of a worker is a session; open while `disconnectedAt` is null. Stored by recordWorkerConnected/Disconnected. */
+  listWorkerSessions(worker: string, since: Millis): Promise<WorkerSession[]>;
+  /** Sets or clears a worker's paused flag (by whom, when). */
+  setWorkerPaused(worker: string, paused: boolean, by: string, at: Millis): Promise<void>;
+  /** Replaces a worker's contact and notes as its admin set them (null clears one); the paused flag is kept. */
+  setWorkerContact(worker: string, contact: string | null, notes: string | null): Promise<void>;
+  /** Admin-maintained flags per worker (paused, contact, notes), for every worker that has any. */
+  getWorkerFlags(): Promise<WorkerFlags[]>;
+  /** Records alerts as sent; one already recorded (same worker, episode, kind, sequence) is skipped and false returned for it. */
+  recordAlerts(alerts: SentAlert[]): Promise<boolean[]>;
+  /** The alerts sent about a worker's disconnection episode(s), oldest first. */
+  listAlerts(filter: { worker?: string; episode?: Millis }): Promise<SentAlert[]>;
+
   close(): Promise<void>;
+}
+
+/** One connection of a worker. */
+export interface WorkerSession {
+  worker: string;
+  connectedAt: Millis;
+  disconnectedAt: Millis | null;
+}
+
+/** What a worker's admin set through the CLI or API. */
+export interface WorkerFlags {
+  worker: string;
+  paused: boolean;
+  pausedBy: string | null;
+  pausedAt: Millis | null;
+  contact: string | null;
+  notes: string | null;
 }

@@ -2,13 +2,15 @@
  * The database schema as Kysely sees it: one interface per table, columns in
  * snake_case exactly as the migrations leave them (`001_core`, then
  * `002_changes`: changes, heads, blamelists, collapsing, webhook deliveries,
- * try patches, scheduler state). Both databases
+ * try patches, scheduler state; `003_views`: an index; `004_fleet`: worker
+ * sessions, admin flags, the alert ledger). Both databases
  * return the same JS types: ids, counters and epoch-millisecond times are
  * numbers (PostgreSQL's int8 is parsed as a number when the pool is opened),
  * JSON is text, booleans are 0/1 integers and log bytes and patches are Buffers.
  * Rows become domain objects in one place per type (`rows.ts`).
  */
 import type { ColumnType, Generated, Kysely } from 'kysely';
+import type { AlertKind } from '../fleet/types.js';
 
 /** A JSON document stored as text (properties, info, command). */
 export type JsonText = string;
@@ -157,6 +159,37 @@ export interface SchedulerStateTable {
   updated_at: number;
 }
 
+/** `worker_sessions` (004): one row per connection of a worker; open while `disconnected_at` is null. */
+export interface WorkerSessionsTable {
+  id: Generated<number>;
+  worker: string;
+  connected_at: number;
+  disconnected_at: number | null;
+}
+
+/** `worker_flags` (004): what a worker's admin set (paused, contact, notes); a row only once something was set. */
+export interface WorkerFlagsTable {
+  worker: string;
+  paused: ColumnType<IntBool, IntBool | undefined, IntBool>;
+  paused_by: ColumnType<string | null, string | null | undefined, string | null>;
+  paused_at: ColumnType<number | null, number | null | undefined, number | null>;
+  contact: ColumnType<string | null, string | null | undefined, string | null>;
+  notes: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** `fleet_alerts` (004): the ledger of missing-worker mails sent, unique per (worker, episode, kind, sequence). */
+export interface FleetAlertsTable {
+  id: Generated<number>;
+  worker: string;
+  /** The disconnection the alert is about (its start). */
+  episode: number;
+  kind: AlertKind;
+  sequence: number;
+  /** JSON array of addresses the mail went to. */
+  recipients: JsonText;
+  sent_at: number;
+}
+
 /** The whole schema, for `Kysely<Tables>`. */
 export interface Tables {
   build_requests: BuildRequestsTable;
@@ -171,6 +204,9 @@ export interface Tables {
   webhook_deliveries: WebhookDeliveriesTable;
   patches: PatchesTable;
   scheduler_state: SchedulerStateTable;
+  worker_sessions: WorkerSessionsTable;
+  worker_flags: WorkerFlagsTable;
+  fleet_alerts: FleetAlertsTable;
 }
 
 /** A Kysely handle on the schema: the database itself or a transaction in it. */

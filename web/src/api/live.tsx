@@ -26,6 +26,7 @@ export const LIVE_EVENTS = [
   'worker:disconnected',
   'worker:lost',
   'worker:refused',
+  'worker:state',
   'log:truncated',
   'change:new',
   'notify:failed',
@@ -72,6 +73,7 @@ export function staleKeys(name: string, data: LiveEvent): Key[] {
     case 'worker:connected':
     case 'worker:disconnected':
     case 'worker:lost':
+    case 'worker:state':
       stale(queryKeys.workersAll);
       stale(queryKeys.overview);
       break;

@@ -6,10 +6,9 @@
 import { Fragment } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useBuilds, useWorker } from '../api/queries.js';
-import { AdminContact } from '../components/admin-contact.js';
+import { WorkerAdmins } from '../components/admin-contact.js';
 import { parseCursor } from '../components/build-list.js';
 import { BuildPager, BuildTable } from '../components/build-table.js';
-import { adminOf } from '../components/contact.js';
 import { DimensionPills } from '../components/selector-pills.js';
 import { ErrorMessage, Loading } from '../components/states.js';
 import { Ago } from '../components/time.js';
@@ -63,8 +62,22 @@ export function WorkerPage() {
           </dd>
           <dt>Admin</dt>
           <dd>
-            <AdminContact admin={adminOf(w.info)} />
+            <WorkerAdmins worker={w} />
           </dd>
+          {w.notes && (
+            <>
+              <dt>Notes</dt>
+              <dd>{w.notes}</dd>
+            </>
+          )}
+          {w.paused && (
+            <>
+              <dt>Paused</dt>
+              <dd>
+                by {w.paused.by ?? 'its admin'} <Ago at={w.paused.at} />
+              </dd>
+            </>
+          )}
           {INFO_KEYS.map((key) => {
             const text = infoText(info[key]);
             return text === null ? null : (

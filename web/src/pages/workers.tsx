@@ -5,8 +5,7 @@
  */
 import { Link } from 'react-router';
 import { useWorkers } from '../api/queries.js';
-import { AdminContact } from '../components/admin-contact.js';
-import { adminOf } from '../components/contact.js';
+import { WorkerAdmins } from '../components/admin-contact.js';
 import { DimensionPills } from '../components/selector-pills.js';
 import { ErrorMessage, Loading } from '../components/states.js';
 import { Ago } from '../components/time.js';
@@ -53,7 +52,7 @@ export function WorkersPage() {
                       <DimensionPills dimensions={worker.dimensions} />
                     </td>
                     <td className="hide-narrow">
-                      <AdminContact admin={adminOf(worker.info)} />
+                      <WorkerAdmins worker={worker} />
                     </td>
                     <td>
                       {worker.builds.length > 0 && (

@@ -4,10 +4,11 @@
 import { ShepherdError } from '../../errors.js';
 import type { MasterControl } from '../control.js';
 import type { ApiRouter } from '../route.js';
-import { NameParams, WorkerJson, WorkerListJson } from '../schemas.js';
+import { requireTokenOrWorkerSecret } from '../auth.js';
+import { ContactBody, NameParams, PauseBody, WorkerJson, WorkerListJson } from '../schemas.js';
 import { workerJson } from '../views.js';
 
-/** `GET /api/v1/workers`, `GET /api/v1/workers/:name`. */
+/** `GET /api/v1/workers`, `GET /api/v1/workers/:name`, and the admin's pause, resume and contact. */
 export function registerWorkerRoutes(api: ApiRouter, control: MasterControl): void {
   api.route({
     method: 'GET',
@@ -37,4 +38,58 @@ export function registerWorkerRoutes(api: ApiRouter, control: MasterControl): vo
       return workerJson(worker);
     },
   });
+
+  const byAdmin = (name: string, authorization: string | undefined) => {
+    const who = requireTokenOrWorkerSecret(
+      { apiToken: control.apiToken, apiTokenEnv: control.config.master.api_token_env },
+      authorization,
+      (secret) => control.isWorkerSecret(name, secret),
+    );
+    return who === 'admin' ? `admin of ${name}` : 'operator';
+  };
+  const view = async (name: string) => workerJson((await control.workers()).find((w) => w.name === name)!);
+
+  for (const action of ['pause', 'resume'] as const) {
+    api.route({
+      method: 'POST',
+      url: `/api/v1/workers/:name/${action}`,
+      operationId: `${action}Worker`,
+      summary: action === 'pause' ? 'Pause a worker: it takes no new builds and raises no alerts' : 'Resume a paused worker',
+      description: "Needs the worker's own secret (its admin) or the API token as `Authorization: Bearer ...`. Running builds finish.",
+      tag: 'workers',
+      params: NameParams,
+      ...(action === 'pause' ? { body: PauseBody } : {}),
+      response: WorkerJson,
+      async handler({ params, request }) {
+        findWorker(control, params.name);
+        const by = byAdmin(params.name, request.headers.authorization);
+        await control.setPaused(params.name, action === 'pause', by);
+        return view(params.name);
+      },
+    });
+  }
+
+  api.route({
+    method: 'POST',
+    url: '/api/v1/workers/:name/contact',
+    operationId: 'setWorkerContact',
+    summary: "Set a worker's admin contact and notes",
+    description: "Needs the worker's own secret (its admin) or the API token. The config's `admins`, when set, still come first.",
+    tag: 'workers',
+    params: NameParams,
+    body: ContactBody,
+    response: WorkerJson,
+    async handler({ params, body, request }) {
+      findWorker(control, params.name);
+      byAdmin(params.name, request.headers.authorization);
+      await control.setContact(params.name, body.contact, body.notes);
+      return view(params.name);
+    },
+  });
+}
+
+function findWorker(control: MasterControl, name: string): void {
+  if (!control.config.workers.some((w) => w.name === name)) {
+    throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no worker named "${name}"; GET /api/v1/workers lists them`);
+  }
 }
