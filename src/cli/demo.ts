@@ -98,7 +98,8 @@ export function renderDemoConfig(options: { listen: string; repository: string }
     (w) => `  - name: ${w.name}
     secret_env: ${w.secretEnv}
     max_builds: ${w.maxBuilds}
-    dimensions: { os: linux }`,
+    dimensions: { os: linux }
+    admins: ["Shepherd Demo <demo@example.org>"]`,
   ).join('\n');
   const builders = DEMO_BUILDERS.map(
     (b) => `  - name: ${b.name}
@@ -157,6 +158,12 @@ schedulers:
     builders: ${all}
 builders:
 ${builders}
+# Platforms and the live workers each wants: see the web UI's Coverage page.
+platforms:
+  - name: linux
+    select: { os: linux }
+    tier: 1
+    redundancy: 2
 `;
 }
 

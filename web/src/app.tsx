@@ -9,6 +9,7 @@ import { BuildPage } from './pages/build.js';
 import { BuilderPage } from './pages/builder.js';
 import { BuildersPage } from './pages/builders.js';
 import { ConsolePage } from './pages/console.js';
+import { CoveragePage } from './pages/coverage.js';
 import { GridPage } from './pages/grid.js';
 import { HomePage } from './pages/home.js';
 import { NotFoundPage } from './pages/not-found.js';
@@ -29,6 +30,7 @@ export function App() {
         <Route path="/builds/:id/steps/:step" element={<BuildPage />} />
         <Route path="/workers" element={<WorkersPage />} />
         <Route path="/workers/:name" element={<WorkerPage />} />
+        <Route path="/coverage" element={<CoveragePage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Routes>
     </Layout>

@@ -13,6 +13,7 @@ const NAV: { to: string; label: string }[] = [
   { to: '/grid', label: 'Grid' },
   { to: '/console', label: 'Console' },
   { to: '/workers', label: 'Workers' },
+  { to: '/coverage', label: 'Coverage' },
 ];
 
 /** The token box: enter, replace or forget the API token. */
