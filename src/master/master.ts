@@ -18,7 +18,9 @@ import type { Config } from './config/schema.js';
 import { MasterEventBus } from './events.js';
 import { GitPoller } from './changes/git-poller.js';
 import { ShepherdError } from './errors.js';
+import { startFleet } from './fleet/fleet-service.js';
 import { createMetrics } from './metrics.js';
+import { createSmtpMailer } from './notify/mailer.js';
 import { startNotifiers } from './notify/notifier-service.js';
 import { SchedulerService } from './schedulers/scheduler-service.js';
 import { openStore } from './store/open-store.js';
@@ -132,6 +134,16 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const url = `http://${hostPart}:${actualPort}`;
   const publicUrl = config.master.public_url?.replace(/\/+$/, '') ?? url;
   const notifiers = startNotifiers({ config, secrets, store, events, clock, logger, publicUrl });
+  const fleet = startFleet({
+    config,
+    store,
+    events,
+    clock,
+    logger,
+    publicUrl,
+    mailer: config.notify.mail ? createSmtpMailer(config.notify.mail, secrets) : undefined,
+    workers: () => coordinator.workers(),
+  });
   for (const poller of pollers.values()) poller.start();
   logger.info({ url, database: config.master.database.replace(/:\/\/[^@]*@/, '://***@') }, 'master listening');
 
@@ -145,6 +157,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       closing ??= (async () => {
         clearInterval(sweep);
         await Promise.all([...pollers.values()].map((p) => p.stop()));
+        // Before the coordinator and the store: a decision run in flight records what it sent.
+        await fleet.stop();
         await schedulers.stop();
         metrics.close();
         await coordinator.stop();
