@@ -107,6 +107,8 @@ describe('missing workers, with escalation', () => {
       '[shepherd] volunteers wanted: worker w1 is orphaned → volunteers@example.org',
     ]);
     expect(smtp.messages[2]!.text).toContain('Dimensions: os=linux');
+    // The API (and so the CLI and the web UI) shows it orphaned.
+    await waitFor('w1 shown orphaned', async () => ((await workerState(url, 'w1')) === 'orphaned' ? true : undefined));
 
     // Another restart once orphaned; then the worker comes back. A repeat from the
     // restarted master's first decisions would reach the server before the recovery mail.
@@ -119,8 +121,15 @@ describe('missing workers, with escalation', () => {
 
     const workers = await fetch(`${url}/api/v1/workers`).then((r) => r.json() as Promise<{ workers: { name: string; connected: boolean }[] }>);
     expect(workers.workers.find((w) => w.name === 'w1')?.connected).toBe(true);
+    expect(await workerState(url, 'w1')).toBe('idle');
     await worker.stop();
     await master!.stop();
     expect(smtp.messages).toHaveLength(4);
   });
 });
+
+/** A worker's state as the API shows it. */
+async function workerState(url: string, name: string): Promise<string> {
+  const worker = (await fetch(`${url}/api/v1/workers/${name}`).then((r) => r.json())) as { state: string };
+  return worker.state;
+}

@@ -13,8 +13,11 @@ export interface WorkerView {
   name: string;
   dimensions: Record<string, string>;
   maxBuilds: number;
-  /** `building`: connected with at least one build; `idle`: connected; `paused`: its admin paused it; `offline`: not connected. */
-  state: 'building' | 'idle' | 'paused' | 'offline';
+  /**
+   * `building`: connected with at least one build; `idle`: connected; `paused`: its admin paused it;
+   * `offline`: not connected; `missing`/`orphaned`: disconnected past fleet.missing_after / orphan_after.
+   */
+  state: 'building' | 'idle' | 'paused' | 'offline' | 'missing' | 'orphaned';
   connected: boolean;
   /** Ids of the builds running on it now. */
   builds: number[];

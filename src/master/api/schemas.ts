@@ -187,7 +187,7 @@ export const WorkerJson = component(
     name: z.string(),
     dimensions: z.record(z.string(), z.string()),
     max_builds: z.number().int(),
-    state: z.enum(['building', 'idle', 'paused', 'offline']),
+    state: z.enum(['building', 'idle', 'paused', 'offline', 'missing', 'orphaned']),
     connected: z.boolean(),
     builds: z.array(Id).describe('Ids of the builds running on it now'),
     admins: z.array(z.string()).describe("Who runs it: the config's admins, else the contact its admin set, else what the agent reports"),

@@ -86,6 +86,8 @@ interface WorkerState {
   paused: { by: string | null; at: number | null } | null;
   contact: string | null;
   notes: string | null;
+  /** `missing` or `orphaned` while the fleet says so (from `worker:state` events); null otherwise. */
+  absence: 'missing' | 'orphaned' | null;
 }
 
 /** Runs builds. Implements the worker session handler and the API's control facade. */
@@ -120,12 +122,17 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     this.events = deps.events;
     this.apiToken = deps.apiToken;
     this.#workerSecrets = deps.workerSecrets ?? new Map();
+    // The fleet decides when a disconnected worker is missing or orphaned; the views show it.
+    this.events.on('worker:state', ({ worker, to }) => {
+      const state = this.#workers.get(worker);
+      if (state) state.absence = to === 'missing' || to === 'orphaned' ? to : null;
+    });
     this.#clock = deps.clock;
     this.#log = deps.logger;
     this.#builders = new Map(deps.config.builders.map((b) => [b.name, b]));
     this.#selectors = new Map(deps.config.builders.map((b) => [b.name, b.workers]));
     for (const worker of deps.config.workers) {
-      this.#workers.set(worker.name, { config: worker, connection: null, builds: new Set(), lostTimer: null, paused: null, contact: null, notes: worker.notes ?? null });
+      this.#workers.set(worker.name, { config: worker, connection: null, builds: new Set(), lostTimer: null, paused: null, contact: null, notes: worker.notes ?? null, absence: null });
     }
   }
 
@@ -316,6 +323,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     state.connection = connection;
     state.lostTimer?.cancel();
     state.lostTimer = null;
+    state.absence = null;
     if (previous && previous !== connection) previous.close('replaced by a newer connection from the same worker');
     const now = this.#clock.now();
     await this.store.recordWorkerConnected(connection.name, { ...connection.info, protocol: connection.protocol, remote: connection.remote }, now);
@@ -701,7 +709,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   #viewState(state: WorkerState): WorkerView['state'] {
     if (state.connection && state.builds.size > 0) return 'building';
     if (state.paused) return 'paused';
-    return state.connection ? 'idle' : 'offline';
+    return state.connection ? 'idle' : (state.absence ?? 'offline');
   }
 
   #connectionOf(active: ActiveBuild): ConnectedWorker | null {
