@@ -14,6 +14,8 @@ export function workerStateLook(state: string): { icon: string; label: string; k
       return { icon: '○', label: 'offline', key: 'offline' };
     case 'missing':
       return { icon: '‼', label: 'missing', key: 'missing' };
+    case 'orphaned':
+      return { icon: '✖', label: 'orphaned', key: 'missing' };
     case 'paused':
       return { icon: '⏸', label: 'paused', key: 'paused' };
     default:
