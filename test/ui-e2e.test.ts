@@ -156,6 +156,7 @@ describe('the web UI on the demo farm', () => {
       { name: 'build', path: build, heading: /hello-debug/, links: [builder] },
       { name: 'step', path: `${build}/steps/${stepName}`, heading: /hello-debug/, links: [builder], text: stepLine },
       { name: 'workers', path: '/workers', heading: /workers/i, links: [{ what: 'a link to the worker', path: '/workers/demo-1' }] },
+      { name: 'health', path: '/farm-health', heading: /farm health/i, links: [], text: /every platform is covered/ },
       { name: 'coverage', path: '/coverage', heading: /coverage/i, links: [{ what: 'a worker of the platform', path: '/workers/demo-1' }], text: /covered/ },
       { name: 'worker', path: '/workers/demo-1', heading: /demo-1/, links: [{ what: 'a link to a build it ran', path: `/builds/${workerBuild.id}` }] },
     ];

@@ -10,6 +10,7 @@ import { registerCancelCommand } from './commands/cancel.js';
 import { registerChangesCommand } from './commands/changes.js';
 import { registerCheckConfigCommand } from './commands/check-config.js';
 import { registerCoverageCommand } from './commands/coverage.js';
+import { registerHealthCommand } from './commands/health.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerForceCommand } from './commands/force.js';
 import { registerLogCommand } from './commands/log.js';
@@ -47,6 +48,7 @@ export function createProgram(context: CliContext): Command {
   registerLogCommand(program);
   registerWorkersCommand(program);
   registerCoverageCommand(program);
+  registerHealthCommand(program);
   registerCancelCommand(program);
   return program;
 }

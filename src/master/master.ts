@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import type { ChangeSourceControl } from './api/control.js';
+import { readHealth } from './api/routes/health.js';
 import { registerHookRoutes } from './api/routes/hooks.js';
 import { createHttpServer } from './api/server.js';
 import { Coordinator } from './builds/coordinator.js';
@@ -19,6 +20,7 @@ import { MasterEventBus } from './events.js';
 import { GitPoller } from './changes/git-poller.js';
 import { ShepherdError } from './errors.js';
 import { startFleet } from './fleet/fleet-service.js';
+import { registerHealthMetrics } from './fleet/health-metrics.js';
 import { createMetrics } from './metrics.js';
 import { createSmtpMailer } from './notify/mailer.js';
 import { startNotifiers } from './notify/notifier-service.js';
@@ -83,6 +85,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   };
   const registry = new Registry();
   const metrics = createMetrics(events, registry);
+  registerHealthMetrics(registry, () => readHealth(coordinator, clock.now()), () => clock.now());
 
   const connections = new Set<AgentConnection>();
   const heartbeatMs = config.master.heartbeat_interval;

@@ -10,6 +10,7 @@ import { BuilderPage } from './pages/builder.js';
 import { BuildersPage } from './pages/builders.js';
 import { ConsolePage } from './pages/console.js';
 import { CoveragePage } from './pages/coverage.js';
+import { HealthPage } from './pages/health.js';
 import { GridPage } from './pages/grid.js';
 import { HomePage } from './pages/home.js';
 import { NotFoundPage } from './pages/not-found.js';
@@ -31,6 +32,7 @@ export function App() {
         <Route path="/workers" element={<WorkersPage />} />
         <Route path="/workers/:name" element={<WorkerPage />} />
         <Route path="/coverage" element={<CoveragePage />} />
+        <Route path="/farm-health" element={<HealthPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Routes>
     </Layout>

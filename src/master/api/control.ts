@@ -33,6 +33,10 @@ export interface WorkerView {
   notes: string | null;
   /** Set while paused. */
   paused: { by: string | null; at: Millis | null } | null;
+  /** Share of the last 7 and 30 days it was connected (0 to 1), from its stored sessions. */
+  uptime: { d7: number; d30: number };
+  /** Finished builds it ran (all time). */
+  buildsRun: number;
 }
 
 /** Input for queueing a build request (forced, or from a scheduler). */

@@ -57,6 +57,7 @@ const EXPECTED = [
   'get /api/v1/overview',
   'get /api/v1/grid',
   'get /api/v1/coverage',
+  'get /api/v1/health',
 ];
 
 describe('the OpenAPI document', () => {

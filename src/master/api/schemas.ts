@@ -198,6 +198,10 @@ export const WorkerJson = component(
     protocol: z.enum(['shepherd', 'buildbot']).nullable(),
     connected_at: Millis.nullable(),
     last_seen: Millis.nullable(),
+    uptime: z
+      .object({ d7: z.number().min(0).max(1), d30: z.number().min(0).max(1) })
+      .describe('Share of the last 7 and 30 days it was connected (0 to 1)'),
+    builds_run: z.number().int().describe('Finished builds it ran'),
   }),
 );
 /** A worker as JSON. */
@@ -432,6 +436,66 @@ export const CoverageJson = component(
 );
 /** The coverage document as JSON. */
 export type CoverageJson = z.infer<typeof CoverageJson>;
+
+/** `GET /health`: the farm's health score and what to act on. */
+export const HealthJson = component(
+  'Health',
+  "The farm's health (0-100, see docs/fleet.md for the formula), each platform's, and what pulls it down: builders red for long, stale builders, suspect workers, missing and orphaned workers; `attention` lists them most costly first.",
+  z.object({
+    score: z.number().int().min(0).max(100),
+    platforms: z.array(
+      z.object({
+        name: z.string(),
+        tier: z.number().int(),
+        score: z.number().int().min(0).max(100),
+        live: z.number().int().describe('Live workers'),
+        redundancy: z.number().int().describe('Live workers wanted'),
+        short: z.boolean(),
+      }),
+    ),
+    red_builders: z
+      .array(z.object({ builder: z.string(), count: z.number().int(), since: Millis, first_failing_build_id: Id }))
+      .describe('Builders red for at least the red threshold (7 days): counted failing builds in a row, since the first of them finished'),
+    stale_builders: z
+      .array(z.object({ builder: z.string(), since: Millis.describe('When the oldest request still waiting was queued') }))
+      .describe('Builders with a request waiting at least the stale threshold (1 day) and no build finishing since'),
+    suspect_workers: z
+      .array(
+        z.object({
+          worker: z.string(),
+          count: z.number().int(),
+          since: Millis,
+          evidence: z.array(
+            z.object({
+              builder: z.string(),
+              revision: z.string(),
+              failed_at: Millis,
+              failed_build_id: Id,
+              passed_on: z.string(),
+              passed_build_id: Id,
+            }),
+          ),
+        }),
+      )
+      .describe('Workers that failed revisions other workers of the same builder passed (3 in 7 days)'),
+    missing_workers: z
+      .array(z.object({ name: z.string(), state: z.enum(['missing', 'orphaned']), since: Millis.nullable().describe('Last seen'), admins: z.array(z.string()) }))
+      .describe('Workers disconnected past fleet.missing_after (missing) or fleet.orphan_after (orphaned)'),
+    worker_states: z.record(z.string(), z.number().int()).describe('How many configured workers are in each state'),
+    attention: z
+      .array(
+        z.object({
+          kind: z.enum(['platform_short', 'worker_orphaned', 'worker_missing', 'builder_red', 'builder_stale', 'worker_suspect']),
+          subject: z.string().describe('The platform, worker or builder'),
+          points: z.number().describe("Points of the farm's score it costs"),
+          message: z.string(),
+        }),
+      )
+      .describe('What to act on, most costly first'),
+  }),
+);
+/** The health document as JSON. */
+export type HealthJson = z.infer<typeof HealthJson>;
 
 /** Filters of `GET /grid`. */
 export const GridQuery = z.strictObject({

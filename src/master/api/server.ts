@@ -17,6 +17,7 @@ import { registerBuilderRoutes } from './routes/builders.js';
 import { registerBuildRoutes } from './routes/builds.js';
 import { registerChangeRoutes } from './routes/changes.js';
 import { registerCoverageRoutes } from './routes/coverage.js';
+import { registerHealthRoutes } from './routes/health.js';
 import { registerSchedulerRoutes } from './routes/schedulers.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGridRoutes } from './routes/grid.js';
@@ -119,6 +120,7 @@ export async function createHttpServer(control: MasterControl, options: HttpServ
   registerOverviewRoutes(api, control);
   registerGridRoutes(api, control);
   registerCoverageRoutes(api, control);
+  registerHealthRoutes(api, control);
   const tryLimits = control.config.schedulers.map((s) => s.try?.max_patch ?? 0);
   registerSchedulerRoutes(api, options.schedulers ?? NO_SCHEDULERS, { maxPatchBytes: Math.max(1024 * 1024, ...tryLimits) });
   registerMetricsRoute(api, options.registry);

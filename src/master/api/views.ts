@@ -157,5 +157,7 @@ export function workerJson(worker: WorkerView): WorkerJson {
     admin_mismatch: worker.adminMismatch,
     notes: worker.notes,
     paused: worker.paused,
+    uptime: { ...worker.uptime },
+    builds_run: worker.buildsRun,
   };
 }

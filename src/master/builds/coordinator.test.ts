@@ -288,6 +288,29 @@ describe.each(DATABASES)('coordinator (%s)', (kind) => {
     expect(Buffer.concat(chunks).toString()).toBe('y\ny\ny\ny\ny\n\n[shepherd] log truncated at 10 bytes: further output was discarded\n');
   });
 
+  it("shows each worker's uptime over 7 and 30 days and the builds it ran", async () => {
+    const D = 86_400_000;
+    const now = clock.now();
+    await store.recordWorkerConnected('w2', {}, now - 10 * D);
+    await store.recordWorkerDisconnected('w2', now - 7 * D);
+    await store.recordWorkerConnected('w2', {}, now - D);
+    await store.recordWorkerDisconnected('w2', now - D / 2);
+    for (const [i, worker] of ['w1', 'w1', 'w2'].entries()) {
+      const req = await store.enqueueRequest({ builder: 'b', priority: 0, properties: {}, reason: 'r', submittedBy: null, submittedAt: now - D });
+      const started = await store.startBuild({ requestId: req.id, builder: 'b', worker, properties: {}, steps: ['s'], startedAt: now - D + i });
+      await store.finishBuild(started!.build.id, { result: 'SUCCESS', summary: null, finishedAt: now - D + i + 1, requeue: false });
+    }
+    const w1 = new TestWorker('w1');
+    await coordinator.attach(w1, []);
+    clock.advance(D);
+    const views = new Map((await coordinator.workers()).map((w) => [w.name, w]));
+    // w1 connected a day ago and still is; w2 was connected 3 of the last 30 days and half of one of the last 7.
+    expect(views.get('w1')).toMatchObject({ buildsRun: 2, uptime: { d7: 1 / 7, d30: 1 / 30 } });
+    expect(views.get('w2')).toMatchObject({ buildsRun: 1 });
+    expect(views.get('w2')!.uptime.d7).toBeCloseTo(0.5 / 7, 12);
+    expect(views.get('w2')!.uptime.d30).toBeCloseTo(3.5 / 30, 12);
+  });
+
   it('refuses to force an unknown builder and cancels queued requests', async () => {
     await expect(coordinator.force({ builder: 'nope', properties: {}, reason: 't', submittedBy: null })).rejects.toMatchObject({ code: 'SHEPHERD_E_NOT_FOUND' });
     const request = await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });

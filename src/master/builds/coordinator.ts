@@ -39,12 +39,16 @@ import {
   stepResultFromOutcome,
   type HaltReason,
 } from '../scheduling/step-plan.js';
-import type { Store } from '../store/store.js';
+import { uptimeRatio } from '../fleet/uptime.js';
+import type { Store, WorkerSession } from '../store/store.js';
 import type { ConnectedWorker, WorkerSessionHandler } from '../workers/connected-worker.js';
 import { RequestQueue } from './request-queue.js';
 
 /** The name of the try patch in the checkout step's own directory on the worker. */
 const PATCH_FILE = 'try.patch';
+// The windows of a worker's uptime figures.
+const UPTIME_SHORT_MS = 7 * 86_400_000;
+const UPTIME_LONG_MS = 30 * 86_400_000;
 
 /** What the coordinator needs. */
 export interface CoordinatorDeps {
@@ -274,7 +278,16 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   }
 
   async workers(): Promise<WorkerView[]> {
-    const rows = new Map((await this.store.listWorkers()).map((r) => [r.name, r]));
+    // Three queries whatever the fleet's size: presence, sessions of the last 30 days, builds per worker.
+    const now = this.#clock.now();
+    const [workerRows, sessions, buildsRun] = await Promise.all([
+      this.store.listWorkers(),
+      this.store.listAllWorkerSessions(now - UPTIME_LONG_MS),
+      this.store.countBuildsByWorker(),
+    ]);
+    const rows = new Map(workerRows.map((r) => [r.name, r]));
+    const sessionsOf = new Map<string, WorkerSession[]>();
+    for (const session of sessions) sessionsOf.set(session.worker, [...(sessionsOf.get(session.worker) ?? []), session]);
     return [...this.#workers.entries()].map(([name, state]) => {
       const row = rows.get(name);
       const connection = state.connection;
@@ -296,6 +309,11 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
         protocol: connection?.protocol ?? null,
         connectedAt: connection ? (row?.connectedAt ?? null) : null,
         lastSeen: connection ? this.#clock.now() : (row?.lastSeen ?? null),
+        uptime: {
+          d7: uptimeRatio(sessionsOf.get(name) ?? [], now - UPTIME_SHORT_MS, now),
+          d30: uptimeRatio(sessionsOf.get(name) ?? [], now - UPTIME_LONG_MS, now),
+        },
+        buildsRun: buildsRun[name] ?? 0,
       } satisfies WorkerView;
     });
   }

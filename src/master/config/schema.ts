@@ -77,6 +77,28 @@ export const WorkerEntry = z.strictObject({
     .describe('Who runs this machine ("Name <mail>"): told when it goes missing. The agent also reports its own admin contact; a mismatch is shown.'),
   notes: z.string().max(2000).optional().describe('Free text shown with the worker (where it is, who pays for it...).'),
   missing_after: Duration.optional().describe('Overrides fleet.missing_after for this worker.'),
+  maintenance: z
+    .array(
+      z
+        .strictObject({
+          cron: z
+            .string()
+            .superRefine((cron, ctx) => {
+              const problem = nightlyProblem({ cron, timezone: 'UTC' });
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            })
+            .describe('When a window opens: five-field cron, in UTC ("0 2 * * 0": Sundays at 02:00).'),
+          // Undescribed: the docs recognise the Duration schema itself (a description makes a copy).
+          duration: Duration,
+        })
+        .superRefine((window, ctx) => {
+          if (window.duration <= 0) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'expected a duration above 0' });
+        }),
+    )
+    .default([])
+    .describe(
+      'Maintenance windows, each opening at `cron` and lasting `duration` (above 0): while one is open the worker raises no missing-worker alert, and its absence counts again from its end.',
+    ),
 });
 
 const Command = z

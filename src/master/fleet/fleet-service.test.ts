@@ -19,7 +19,7 @@ import { createSmtpMailer } from '../notify/mailer.js';
 import { startSmtpServer, type TestSmtpServer } from '../notify/test-servers.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
-import { startFleet, type FleetService } from './fleet-service.js';
+import { fleetWorkerOf, startFleet, type FleetService } from './fleet-service.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -71,6 +71,8 @@ fleet: { announce: [volunteers@example.org], missing_after: 1m, remind_every: 1h
       protocol: null,
       connectedAt: null,
       lastSeen: null,
+      uptime: { d7: 0, d30: 0 },
+      buildsRun: 0,
       admins: [...w.admins],
       adminMismatch: false,
       notes: null,
@@ -276,5 +278,19 @@ fleet: { announce: [volunteers@example.org], missing_after: 1m, remind_every: 1h
       await new Promise<void>((resolve) => server.close(() => resolve()));
       smtp = await startSmtpServer();
     }
+  });
+});
+
+describe('fleetWorkerOf', () => {
+  it("takes the worker's maintenance windows from its config entry (none without one)", () => {
+    const config = parseConfig(
+      parseYaml('workers:\n  - { name: w1, secret_env: W1, maintenance: [{ cron: "0 2 * * 0", duration: 3h }] }\n'),
+      'test.yml',
+      '/tmp',
+    );
+    const view = { name: 'w1', dimensions: {}, admins: [], connected: false, state: 'offline', info: null, paused: null } as unknown as WorkerView;
+    const context = { fleetMissingAfter: HOUR, disconnectSeen: undefined, now: DAY };
+    expect(fleetWorkerOf(view, config.workers[0], undefined, false, context).maintenance).toEqual([{ cron: '0 2 * * 0', duration: 3 * HOUR }]);
+    expect(fleetWorkerOf(view, undefined, undefined, false, context).maintenance).toEqual([]);
   });
 });

@@ -24,6 +24,7 @@ import { workerMatchesBuilder } from '../scheduling/match.js';
 import type { Store, WorkerRow } from '../store/store.js';
 import { orphanBuilders, platformCoverage } from './coverage.js';
 import { fleetMail } from './fleet-mail.js';
+import type { Maintained } from './maintenance.js';
 import { decideAlerts, nextDecisionAt, type EscalationSettings } from './missing-workers.js';
 import { fleetState } from './presence.js';
 import type { FleetAlert, FleetState, FleetWorker } from './types.js';
@@ -62,7 +63,7 @@ const RETRY_MAX_MS = 3_600_000;
  * contact its admin set, else what the agent reported). Disconnected: since
  * the store's `lastSeen`, unless the store has not caught up with a
  * disconnect that just happened (its row still says connected), then since
- * the disconnect event.
+ * the disconnect event. Maintenance windows: the config's.
  */
 export function fleetWorkerOf(
   view: WorkerView,
@@ -70,7 +71,7 @@ export function fleetWorkerOf(
   row: WorkerRow | undefined,
   paused: boolean,
   context: { fleetMissingAfter: Millis; disconnectSeen: Millis | undefined; now: Millis },
-): FleetWorker {
+): FleetWorker & Maintained {
   const reported = typeof view.info?.admin === 'string' && view.info.admin.trim() !== '' ? [view.info.admin.trim()] : [];
   const admins = view.admins.length > 0 ? [...view.admins] : entry && entry.admins.length > 0 ? [...entry.admins] : reported;
   let disconnectedAt: Millis | null = null;
@@ -86,6 +87,7 @@ export function fleetWorkerOf(
     paused: paused || view.paused !== null,
     disconnectedAt,
     missingAfter: entry?.missing_after ?? context.fleetMissingAfter,
+    maintenance: (entry?.maintenance ?? []).map((w) => ({ cron: w.cron, duration: w.duration })),
   };
 }
 

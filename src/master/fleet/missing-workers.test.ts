@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideAlerts, nextDecisionAt } from './missing-workers.js';
+import { fleetState } from './presence.js';
 import type { FleetAlert, FleetWorker, SentAlert } from './types.js';
 
 // Plain numbers: disconnected at 1000, missing after 100, a reminder every 50, orphaned at 1000 after the disconnection.
@@ -129,5 +130,50 @@ describe('nextDecisionAt', () => {
     expect(nextDecisionAt(worker({ connected: true, disconnectedAt: null }), [], 1000, fleet)).toBeNull();
     expect(nextDecisionAt(worker({ paused: true }), [], 1000, fleet)).toBeNull();
     expect(nextDecisionAt(worker({ disconnectedAt: null }), [], 1000, fleet)).toBeNull();
+  });
+});
+
+describe('maintenance windows', () => {
+  // Hours from the epoch: a window every day at 02:00 UTC for three hours; missing after an hour.
+  const H = 3_600_000;
+  const hourly = { remindEvery: H, orphanAfter: 10 * H, announce: ['volunteers@example.org'] };
+  const maintained = (disconnectedAt: number): FleetWorker & { maintenance: { cron: string; duration: number }[] } => ({
+    ...worker({ disconnectedAt, missingAfter: H }),
+    maintenance: [{ cron: '0 2 * * *', duration: 3 * H }],
+  });
+  const runIn = (w: FleetWorker, times: number[]): SentAlert[] => {
+    const ledger: SentAlert[] = [];
+    for (const now of times) ledger.push(...sent(decideAlerts(w, ledger, now, hourly), now));
+    return ledger;
+  };
+  const hours = (ledger: SentAlert[]) => ledger.map((s) => `${s.sentAt / H}h ${s.kind}${s.sequence ? ` ${s.sequence}` : ''}`);
+
+  it('a worker that left just before the window counts as gone only from its end', () => {
+    const ledger = runIn(maintained(1.5 * H), [2.5 * H, 3 * H, 4.9 * H, 5 * H, 5.9 * H, 6 * H, 7 * H, 14 * H, 15 * H]);
+    expect(hours(ledger)).toEqual(['6h missing', '7h reminder 1', '14h reminder 8', '15h orphaned']);
+    expect(ledger.every((s) => s.episode === 1.5 * H)).toBe(true);
+  });
+
+  it('holds the reminders of a worker already missing while the window lasts, without restarting its count', () => {
+    const ledger = runIn(maintained(0), [H, 2 * H, 3 * H, 4.5 * H, 5 * H, 6 * H, 10 * H]);
+    expect(hours(ledger)).toEqual(['1h missing', '5h reminder 4', '6h reminder 5', '10h orphaned']);
+  });
+
+  it('sends no call for volunteers during a window: it goes out when the window ends', () => {
+    // Gone at -8h (the window before that had long closed), so orphaned at 2h: inside the 02:00 window.
+    expect(hours(runIn(maintained(-8 * H), [1 * H, 2.5 * H, 5 * H]))).toEqual(['1h missing', '5h orphaned']);
+  });
+
+  it('keeps the state offline while the absence is excused', () => {
+    expect(fleetState(maintained(1.5 * H), 2.5 * H, hourly)).toBe('offline');
+    expect(fleetState(maintained(1.5 * H), 6 * H, hourly)).toBe('missing');
+    expect(fleetState(maintained(1.5 * H), 15 * H, hourly)).toBe('orphaned');
+    expect(fleetState(maintained(0), 3 * H, hourly)).toBe('missing');
+  });
+
+  it('wakes when a window opens and when it closes', () => {
+    expect(nextDecisionAt(maintained(1.5 * H), [], 1.6 * H, hourly)).toBe(2 * H);
+    expect(nextDecisionAt(maintained(1.5 * H), [], 2 * H, hourly)).toBe(5 * H);
+    expect(nextDecisionAt(maintained(1.5 * H), [], 5 * H, hourly)).toBe(6 * H);
   });
 });

@@ -10,10 +10,15 @@
  * volunteers to the announce list (reminders stop: the admins have not
  * answered for that long). Once the worker is back, one `recovered` mail to
  * everyone who was told about the episode.
+ *
+ * Maintenance windows: while one is open, no missing, reminder or orphaned
+ * mail is sent; a window that opened before the worker became missing
+ * restarts the count from its end (`absenceSince`).
  */
 import type { Millis } from '../domain.js';
 import { addressOf } from '../notify/mailer.js';
-import { orphanAfterOf } from './presence.js';
+import { inMaintenance, maintenanceEndsAt, nextMaintenanceAt, type Maintained } from './maintenance.js';
+import { absenceSince, orphanAfterOf } from './presence.js';
 import type { AlertKind, FleetAlert, FleetWorker, SentAlert } from './types.js';
 
 /** The fleet settings the decisions use (all in milliseconds). */
@@ -41,9 +46,9 @@ export function recipients(entries: Iterable<string>): string[] {
 }
 
 /** The n-th reminder due at `now` (0: none yet), counted from when the worker became missing. */
-export function reminderSequence(worker: FleetWorker, now: Millis, remindEvery: Millis): number {
+export function reminderSequence(worker: FleetWorker & Maintained, now: Millis, remindEvery: Millis): number {
   if (worker.disconnectedAt === null || remindEvery <= 0) return 0;
-  const missingSince = worker.disconnectedAt + worker.missingAfter;
+  const missingSince = absenceSince(worker, now) + worker.missingAfter;
   return now < missingSince ? 0 : Math.floor((now - missingSince) / remindEvery);
 }
 
@@ -54,7 +59,7 @@ export function reminderSequence(worker: FleetWorker, now: Millis, remindEvery: 
  * yet, once the worker is connected (or has since begun a later
  * disconnection: it came back in between).
  */
-export function decideAlerts(worker: FleetWorker, sent: readonly SentAlert[], now: Millis, fleet: EscalationSettings): FleetAlert[] {
+export function decideAlerts(worker: FleetWorker & Maintained, sent: readonly SentAlert[], now: Millis, fleet: EscalationSettings): FleetAlert[] {
   if (worker.paused) return [];
   const alerts: FleetAlert[] = [];
   const alert = (kind: AlertKind, episode: Millis, sequence: number, to: string[]): void => {
@@ -73,9 +78,11 @@ export function decideAlerts(worker: FleetWorker, sent: readonly SentAlert[], no
     alert('recovered', episode, 0, recipients(alertsSent.flatMap((s) => s.to)));
   }
 
-  if (current === null || now - current < worker.missingAfter) return alerts;
+  if (current === null || inMaintenance(worker.maintenance ?? [], now)) return alerts;
+  const since = absenceSince(worker, now);
+  if (now - since < worker.missingAfter) return alerts;
   const admins = recipients(worker.admins);
-  const orphanAt = current + orphanAfterOf(worker, fleet.orphanAfter);
+  const orphanAt = since + orphanAfterOf(worker, fleet.orphanAfter);
   alert('missing', current, 0, admins);
   // A reminder follows a missing mail sent earlier, never one decided in the same breath.
   const n = reminderSequence(worker, now, fleet.remindEvery);
@@ -89,11 +96,15 @@ export function decideAlerts(worker: FleetWorker, sent: readonly SentAlert[], no
  * may change without anything else happening (null: only an event can
  * change them), for the service's timer.
  */
-export function nextDecisionAt(worker: FleetWorker, _sent: readonly SentAlert[], now: Millis, fleet: EscalationSettings): Millis | null {
+export function nextDecisionAt(worker: FleetWorker & Maintained, _sent: readonly SentAlert[], now: Millis, fleet: EscalationSettings): Millis | null {
   if (worker.paused || worker.connected || worker.disconnectedAt === null) return null;
-  const missingAt = worker.disconnectedAt + worker.missingAfter;
-  const orphanAt = worker.disconnectedAt + orphanAfterOf(worker, fleet.orphanAfter);
+  const since = absenceSince(worker, now);
+  const missingAt = since + worker.missingAfter;
+  const orphanAt = since + orphanAfterOf(worker, fleet.orphanAfter);
   const candidates = [missingAt, orphanAt];
+  // A window opening may excuse the absence (or hold its mails); one closing lets them through.
+  const windows = worker.maintenance ?? [];
+  for (const at of [maintenanceEndsAt(windows, now), nextMaintenanceAt(windows, now)]) if (at !== null) candidates.push(at);
   if (fleet.remindEvery > 0) {
     const nextReminder = missingAt + (reminderSequence(worker, now, fleet.remindEvery) + 1) * fleet.remindEvery;
     if (nextReminder < orphanAt) candidates.push(nextReminder);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testDatabaseUrl } from '../../../test/helpers/databases.js';
+import { DATABASES, openTestStore, testDatabaseUrl } from '../../../test/helpers/databases.js';
 import { openStore } from './open-store.js';
 
 const T0 = 1_700_000_000_000;
@@ -36,6 +36,29 @@ describe.each(['postgres'] as const)('two masters sharing one %s database', (kin
       await a.close();
       await b.close();
       await database.drop();
+    }
+  });
+});
+
+describe.each(DATABASES)('builds per worker on %s', (kind) => {
+  it('counts finished builds (retried ones included, running ones not) in one map', async () => {
+    const store = await openTestStore(kind);
+    try {
+      expect(await store.countBuildsByWorker()).toEqual({});
+      const run = async (worker: string, at: number, finish: 'SUCCESS' | 'RETRY' | null) => {
+        const req = await store.enqueueRequest({ builder: `b-${at}`, priority: 0, properties: {}, reason: 'r', submittedBy: null, submittedAt: at });
+        const started = await store.startBuild({ requestId: req.id, builder: `b-${at}`, worker, properties: {}, steps: ['s'], startedAt: at + 1 });
+        if (!started) throw new Error('not claimed');
+        if (finish) await store.finishBuild(started.build.id, { result: finish, summary: null, finishedAt: at + 2, requeue: finish === 'RETRY' });
+      };
+      await run('wa', T0, 'SUCCESS');
+      await run('wa', T0 + 10, 'RETRY');
+      await run('wb', T0 + 20, 'SUCCESS');
+      await run('wb', T0 + 30, null);
+      await run('wc', T0 + 40, null);
+      expect(await store.countBuildsByWorker()).toEqual({ wa: 2, wb: 1 });
+    } finally {
+      await store.close();
     }
   });
 });

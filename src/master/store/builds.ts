@@ -300,3 +300,14 @@ export async function lastBuildPerBuilder(db: Db): Promise<Build[]> {
     .execute();
   return rows.map(toBuild);
 }
+
+/** Finished builds per worker (workers with none are absent), in one GROUP BY. */
+export async function countBuildsByWorker(db: Db): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('builds')
+    .select((eb) => ['worker', eb.fn.countAll<number | string | bigint>().as('count')])
+    .where('state', '=', 'finished')
+    .groupBy('worker')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.worker, Number(r.count)]));
+}

@@ -98,6 +98,10 @@ export class KyselyStore implements Store {
     return builds.lastBuildPerBuilder(this.#db);
   }
 
+  countBuildsByWorker(): Promise<Record<string, number>> {
+    return builds.countBuildsByWorker(this.#db);
+  }
+
   getSteps(buildId: number): Promise<Step[]> {
     return steps.getSteps(this.#db, buildId);
   }
@@ -211,6 +215,10 @@ export class KyselyStore implements Store {
 
   listWorkerSessions(worker: string, since: Millis): Promise<WorkerSession[]> {
     return workers.listWorkerSessions(this.#db, worker, since);
+  }
+
+  listAllWorkerSessions(since: Millis): Promise<WorkerSession[]> {
+    return workers.listAllWorkerSessions(this.#db, since);
   }
 
   setWorkerPaused(worker: string, paused: boolean, by: string, at: Millis): Promise<void> {

@@ -142,6 +142,8 @@ export interface Store {
   listBuilds(query: BuildQuery): Promise<Build[]>;
   /** The latest finished build of each builder (for builder lists). */
   lastBuildPerBuilder(): Promise<Build[]>;
+  /** How many finished builds each worker ran (workers with none are absent), in one query. */
+  countBuildsByWorker(): Promise<Record<string, number>>;
 
   // ---- steps
   getSteps(buildId: number): Promise<Step[]>;
@@ -227,6 +229,8 @@ export interface Store {
   // ---- fleet (presence history, admin flags, the ledger of alerts sent)
   /** Every connection of a worker is a session; open while `disconnectedAt` is null. Stored by recordWorkerConnected/Disconnected. */
   listWorkerSessions(worker: string, since: Millis): Promise<WorkerSession[]>;
+  /** Every worker's sessions overlapping [since, now), in one query (by worker, then start). */
+  listAllWorkerSessions(since: Millis): Promise<WorkerSession[]>;
   /** Sets or clears a worker's paused flag (by whom, when). */
   setWorkerPaused(worker: string, paused: boolean, by: string, at: Millis): Promise<void>;
   /** Replaces a worker's contact and notes as its admin set them (null clears one); the paused flag is kept. */

@@ -37,6 +37,24 @@ describe.each(DATABASES)('worker sessions on %s', (kind) => {
     ]);
   });
 
+  it('lists every worker\'s sessions overlapping a window in one call', async () => {
+    await store.recordWorkerConnected('w2', {}, T0);
+    await store.recordWorkerDisconnected('w2', T0 + 10);
+    await store.recordWorkerConnected('w1', {}, T0 + 5);
+    await store.recordWorkerDisconnected('w1', T0 + 20);
+    await store.recordWorkerConnected('w1', {}, T0 + 30);
+    expect(await store.listAllWorkerSessions(0)).toEqual([
+      { worker: 'w1', connectedAt: T0 + 5, disconnectedAt: T0 + 20 },
+      { worker: 'w1', connectedAt: T0 + 30, disconnectedAt: null },
+      { worker: 'w2', connectedAt: T0, disconnectedAt: T0 + 10 },
+    ]);
+    // Sessions that ended at or before `since` are left out; open ones never are.
+    expect(await store.listAllWorkerSessions(T0 + 10)).toEqual([
+      { worker: 'w1', connectedAt: T0 + 5, disconnectedAt: T0 + 20 },
+      { worker: 'w1', connectedAt: T0 + 30, disconnectedAt: null },
+    ]);
+  });
+
   it('keeps workers apart and ignores a disconnect without a session', async () => {
     await store.recordWorkerConnected('w1', {}, T0);
     await store.recordWorkerConnected('w2', {}, T0 + 1);

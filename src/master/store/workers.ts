@@ -76,6 +76,19 @@ export async function listWorkerSessions(db: Db, worker: string, since: Millis):
   return rows.map(toWorkerSession);
 }
 
+/** Every worker's sessions that overlap [since, now), in one query: the uptime of the whole fleet. Ordered as listWorkerSessions, by worker. */
+export async function listAllWorkerSessions(db: Db, since: Millis): Promise<WorkerSession[]> {
+  const rows = await db
+    .selectFrom('worker_sessions')
+    .selectAll()
+    .where((eb) => eb.or([eb('disconnected_at', 'is', null), eb('disconnected_at', '>', since)]))
+    .orderBy('worker')
+    .orderBy('connected_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toWorkerSession);
+}
+
 /** Closes the open sessions of one worker (or of all) at `at`; `is null` so the partial index serves it. */
 async function closeOpenSessions(db: Db, at: Millis, worker?: string): Promise<void> {
   let query = db.updateTable('worker_sessions').set({ disconnected_at: at }).where('disconnected_at', 'is', null);

@@ -14,6 +14,7 @@ const NAV: { to: string; label: string }[] = [
   { to: '/console', label: 'Console' },
   { to: '/workers', label: 'Workers' },
   { to: '/coverage', label: 'Coverage' },
+  { to: '/farm-health', label: 'Health' },
 ];
 
 /** The token box: enter, replace or forget the API token. */

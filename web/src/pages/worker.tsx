@@ -1,7 +1,8 @@
 /**
  * One worker: its state, dimensions and what its agent reported (os, arch,
- * hostname, agent version, admin), the builds it runs now and its recent
- * builds, paged with `?before=`.
+ * hostname, agent version, admin), its uptime over 7 and 30 days and how
+ * many builds it ran, the builds it runs now and its recent builds, paged
+ * with `?before=`.
  */
 import { Fragment } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
@@ -12,6 +13,7 @@ import { BuildPager, BuildTable } from '../components/build-table.js';
 import { DimensionPills } from '../components/selector-pills.js';
 import { ErrorMessage, Loading } from '../components/states.js';
 import { Ago } from '../components/time.js';
+import { Uptime } from '../components/uptime.js';
 import { WorkerStateBadge } from '../components/worker-state-badge.js';
 import '../components/farm-views.css';
 
@@ -93,6 +95,12 @@ export function WorkerPage() {
           <dd>{w.protocol ?? <span className="muted">—</span>}</dd>
           <dt>{w.connected ? 'Connected' : 'Last seen'}</dt>
           <dd>{w.connected ? <Ago at={w.connected_at} /> : <Ago at={w.last_seen} />}</dd>
+          <dt>Uptime</dt>
+          <dd>
+            <Uptime worker={w} over="d7" /> over 7 days, <Uptime worker={w} over="d30" /> over 30 days
+          </dd>
+          <dt>Builds run</dt>
+          <dd>{w.builds_run}</dd>
         </dl>
         {!w.info && <p className="muted">This worker has not connected since the master started: nothing reported yet.</p>}
       </section>

@@ -1,7 +1,7 @@
 /**
  * Workers: every configured worker with its state (icon and word), its
- * dimensions, who looks after it, what it builds now and when it was last
- * heard from.
+ * dimensions, who looks after it, what it builds now, when it was last
+ * heard from, its uptime over the last 7 days and how many builds it ran.
  */
 import { Link } from 'react-router';
 import { useWorkers } from '../api/queries.js';
@@ -9,6 +9,7 @@ import { WorkerAdmins } from '../components/admin-contact.js';
 import { DimensionPills } from '../components/selector-pills.js';
 import { ErrorMessage, Loading } from '../components/states.js';
 import { Ago } from '../components/time.js';
+import { Uptime } from '../components/uptime.js';
 import { WorkerStateBadge } from '../components/worker-state-badge.js';
 import '../components/farm-views.css';
 
@@ -36,6 +37,8 @@ export function WorkersPage() {
                   <th scope="col" className="hide-narrow">Admin</th>
                   <th scope="col">Building</th>
                   <th scope="col">Last seen</th>
+                  <th scope="col" className="hide-narrow">Uptime 7d</th>
+                  <th scope="col" className="hide-narrow">Builds run</th>
                   <th scope="col" className="hide-narrow">Protocol</th>
                 </tr>
               </thead>
@@ -69,6 +72,10 @@ export function WorkersPage() {
                       </span>
                     </td>
                     <td className="nowrap">{worker.connected ? 'now' : <Ago at={worker.last_seen} />}</td>
+                    <td className="hide-narrow">
+                      <Uptime worker={worker} over="d7" />
+                    </td>
+                    <td className="hide-narrow">{worker.builds_run}</td>
                     <td className="hide-narrow">{worker.protocol ?? <span className="muted">—</span>}</td>
                   </tr>
                 ))}
