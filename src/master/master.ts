@@ -19,6 +19,7 @@ import type { Config } from './config/schema.js';
 import { MasterEventBus } from './events.js';
 import { GitPoller } from './changes/git-poller.js';
 import { ShepherdError } from './errors.js';
+import { startDigest } from './fleet/digest-service.js';
 import { startFleet } from './fleet/fleet-service.js';
 import { registerHealthMetrics } from './fleet/health-metrics.js';
 import { createMetrics } from './metrics.js';
@@ -147,6 +148,16 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     mailer: config.notify.mail ? createSmtpMailer(config.notify.mail, secrets) : undefined,
     workers: () => coordinator.workers(),
   });
+  const digest = startDigest({
+    config,
+    store,
+    clock,
+    logger,
+    publicUrl,
+    mailer: config.notify.mail ? createSmtpMailer(config.notify.mail, secrets) : undefined,
+    readHealth: () => readHealth(coordinator, clock.now()),
+    workers: () => coordinator.workers(),
+  });
   for (const poller of pollers.values()) poller.start();
   logger.info({ url, database: config.master.database.replace(/:\/\/[^@]*@/, '://***@') }, 'master listening');
 
@@ -162,6 +173,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
         await Promise.all([...pollers.values()].map((p) => p.stop()));
         // Before the coordinator and the store: a decision run in flight records what it sent.
         await fleet.stop();
+        await digest.stop();
         await schedulers.stop();
         metrics.close();
         await coordinator.stop();

@@ -357,6 +357,13 @@ export const FleetSection = z.strictObject({
   missing_after: Duration.prefault('1h').describe('A worker disconnected this long is missing: its admins are mailed.'),
   remind_every: Duration.prefault('1d').describe('While a worker stays missing, its admins are reminded this often.'),
   orphan_after: Duration.prefault('14d').describe('Missing this long, a worker is orphaned: the announce list gets a call for volunteers.'),
+  digest: z
+    .strictObject({
+      cron: z.string().min(9).default('0 8 * * 1').describe('When the weekly digest goes to `announce`: five-field cron ("0 8 * * 1": Mondays at 08:00).'),
+      timezone: z.string().default('UTC').describe('Time zone the cron expression is read in (IANA name).'),
+    })
+    .prefault({})
+    .describe("When the farm's health digest is mailed to `announce` (see docs/fleet.md); a suspect worker's admins are told once per suspicion."),
 });
 
 /** A platform: the workers matching a dimension selector, and how many of them should be live. */
@@ -432,6 +439,10 @@ export const ConfigFile = z
         }
       }
     });
+    const digestProblem = nightlyProblem(config.fleet.digest);
+    if (digestProblem) {
+      ctx.addIssue({ code: 'custom', path: ['fleet', 'digest', 'cron'], message: digestProblem });
+    }
     config.notify.notifiers.forEach((notifier, i) => {
       if (notifier.mail && !config.notify.mail) {
         ctx.addIssue({ code: 'custom', path: ['notify', 'notifiers', i, 'mail'], message: 'mail notifiers need the transport: set notify.mail.smtp and notify.mail.from' });

@@ -155,5 +155,8 @@ export function fleetMail(alert: FleetAlert, context: FleetMailContext): MailMes
         '',
         link,
       ]);
+    default:
+      // The digest and suspect-worker mails are written by digest.ts.
+      throw new Error(`fleet-mail: no mail for an alert of kind ${alert.kind}`);
   }
 }

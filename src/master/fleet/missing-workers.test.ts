@@ -177,3 +177,14 @@ describe('maintenance windows', () => {
     expect(nextDecisionAt(maintained(1.5 * H), [], 5 * H, hourly)).toBe(6 * H);
   });
 });
+
+describe('the ledger holds other mail too', () => {
+  it('a suspect-worker or digest mail in the ledger is not an absence to recover from', () => {
+    const worker = { name: 'w1', admins: ['Bob <bob@example.org>'], dimensions: {}, connected: true, building: false, paused: false, disconnectedAt: null, missingAfter: 60_000 };
+    const sent = [
+      { kind: 'suspect' as const, worker: 'w1', episode: 1000, sequence: 0, to: ['bob@example.org'], sentAt: 2000 },
+      { kind: 'digest' as const, worker: '*', episode: 1000, sequence: 0, to: ['all@example.org'], sentAt: 2000 },
+    ];
+    expect(decideAlerts(worker, sent, 10_000, { remindEvery: 86_400_000, orphanAfter: 14 * 86_400_000, announce: ['all@example.org'] })).toEqual([]);
+  });
+});

@@ -21,6 +21,9 @@ import { inMaintenance, maintenanceEndsAt, nextMaintenanceAt, type Maintained } 
 import { absenceSince, orphanAfterOf } from './presence.js';
 import type { AlertKind, FleetAlert, FleetWorker, SentAlert } from './types.js';
 
+/** The alert kinds about a worker's absence (the ledger holds others too). */
+const ABSENCE_KINDS: ReadonlySet<string> = new Set(['missing', 'reminder', 'orphaned', 'recovered']);
+
 /** The fleet settings the decisions use (all in milliseconds). */
 export interface EscalationSettings {
   remindEvery: Millis;
@@ -69,6 +72,8 @@ export function decideAlerts(worker: FleetWorker & Maintained, sent: readonly Se
   const current = worker.connected ? null : worker.disconnectedAt;
   const told = new Map<Millis, SentAlert[]>();
   for (const s of sent) {
+    // The ledger also holds digests and suspect-worker mails: only absences have episodes to recover from.
+    if (!ABSENCE_KINDS.has(s.kind)) continue;
     if (s.worker !== worker.name || s.episode === current) continue;
     told.set(s.episode, [...(told.get(s.episode) ?? []), s]);
   }

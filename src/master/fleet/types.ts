@@ -30,8 +30,12 @@ export interface FleetWorker {
   missingAfter: Millis;
 }
 
-/** The kinds of mail about a missing worker. */
-export type AlertKind = 'missing' | 'reminder' | 'orphaned' | 'recovered';
+/**
+ * The kinds of fleet mail: about a missing worker, plus the weekly `digest`
+ * (worker `*`, episode = the fire time) and telling a `suspect` worker's
+ * admins (episode = the suspicion's `since`).
+ */
+export type AlertKind = 'missing' | 'reminder' | 'orphaned' | 'recovered' | 'digest' | 'suspect';
 
 /**
  * One mail decided on. `episode` is the disconnection it is about (its

@@ -1,0 +1,195 @@
+/**
+ * The weekly digest's I/O shell: at each `fleet.digest.cron` time (croner
+ * computes the times, the master's Clock runs the timers) it reads the
+ * farm's health and mails the digest to `fleet.announce`; at those times,
+ * at start and once a day it also tells each suspect worker's admins, once
+ * per suspicion.
+ *
+ * Both are kept in the fleet's alert ledger: the digest as kind `digest`,
+ * worker `*`, episode = its fire time; a suspect mail as kind `suspect`,
+ * worker = the worker, episode = the suspicion's `since`. A mail is recorded
+ * only after the SMTP server accepted it (as in fleet-service.ts), so a
+ * failed one is retried, and a restarted master sends nothing twice. A
+ * digest missed while the master was down is not caught up.
+ */
+import type { Logger } from 'pino';
+import type { WorkerView } from '../api/control.js';
+import type { HealthJson } from '../api/schemas.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import type { Millis } from '../domain.js';
+import type { Mailer, MailMessage } from '../notify/mailer.js';
+import { nextFireTime } from '../schedulers/nightly.js';
+import type { Store } from '../store/store.js';
+import { digestMail, suspectMail } from './digest.js';
+import { recipients } from './missing-workers.js';
+import type { FleetAlert } from './types.js';
+
+/** What the digest service needs from the master. */
+export interface DigestDeps {
+  config: Readonly<Config>;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** No mailer (no `notify.mail`): the service does nothing. */
+  mailer?: Mailer;
+  /** Base of links in mail (`master.public_url`, else http://LISTEN). */
+  publicUrl: string;
+  /** The farm's health now (`readHealth(control, clock.now())`). */
+  readHealth(): Promise<HealthJson>;
+  /** The coordinator's view of the configured workers (for suspect workers' admins). */
+  workers(): Promise<WorkerView[]>;
+}
+
+/** The running digest service. */
+export interface DigestService {
+  /** Cancels the timer and waits for the run in flight. */
+  stop(): Promise<void>;
+  /** Resolves when no run is queued or in flight (tests wait on it instead of sleeping). */
+  settled(): Promise<void>;
+}
+
+/** The ledger's worker for the digest, which is about no one worker. */
+export const DIGEST_WORKER = '*';
+
+const DAY = 86_400_000;
+// A failed mail is retried after this, doubling up to the cap (a digest is dropped at its next fire time).
+const RETRY_FIRST_MS = 30_000;
+const RETRY_MAX_MS = 3_600_000;
+
+/** Starts the digest timetable: suspect workers are checked at once, the first digest goes at the next fire time. */
+export function startDigest(deps: DigestDeps): DigestService {
+  const { config, store, clock } = deps;
+  const log = deps.logger.child({ component: 'fleet-digest' });
+  const digest = config.fleet.digest;
+  const announce = recipients(config.fleet.announce);
+  let nextDigest = nextFireTime(digest, clock.now());
+  let pendingDigest: Millis | null = null;
+  let nextSuspects = clock.now();
+  let retryAt: Millis | null = null;
+  let retryDelay = RETRY_FIRST_MS;
+  let stopped = false;
+  let timer: TimerHandle | null = null;
+  let chain: Promise<void> = Promise.resolve();
+  let queued = false;
+
+  /** Sends, then records; false when it should be tried again. */
+  async function mail(message: MailMessage, alert: FleetAlert): Promise<boolean> {
+    const about = { worker: alert.worker, kind: alert.kind, episode: alert.episode, to: alert.to };
+    try {
+      await deps.mailer!.send(message);
+      log.info(about, 'fleet mail sent');
+    } catch (error) {
+      const permanent = (error as { permanent?: unknown }).permanent === true;
+      log.error({ err: error, ...about, permanent }, permanent ? 'fleet mail refused for good; not retried' : 'fleet mail failed; retrying later');
+      if (!permanent) return false;
+    }
+    await store.recordAlerts([{ ...alert, sentAt: clock.now() }]);
+    return true;
+  }
+
+  async function sentAlready(kind: FleetAlert['kind'], worker: string, episode: Millis): Promise<boolean> {
+    return (await store.listAlerts({ worker, episode })).some((a) => a.kind === kind);
+  }
+
+  /**
+   * Whether the admins were told of this suspicion: one recorded with this
+   * start, or told after it began (its start moves as old cases leave the
+   * window; a suspicion that goes on is not a new one).
+   */
+  async function toldOf(worker: string, since: Millis): Promise<boolean> {
+    const told = (await store.listAlerts({ worker })).filter((a) => a.kind === 'suspect');
+    return told.some((a) => a.episode === since || a.sentAt >= since);
+  }
+
+  async function run(): Promise<void> {
+    const now = clock.now();
+    if (nextDigest !== null && now >= nextDigest) {
+      pendingDigest = nextDigest;
+      nextDigest = nextFireTime(digest, now);
+    }
+    // A digest not delivered by the next fire time is dropped: the next one says it all again.
+    if (pendingDigest !== null && nextDigest !== null && now >= nextDigest) pendingDigest = null;
+    const checkSuspects = pendingDigest !== null || now >= nextSuspects || (retryAt !== null && now >= retryAt);
+    let failed = false;
+    if (deps.mailer && (pendingDigest !== null || checkSuspects)) {
+      const health = await deps.readHealth();
+      if (pendingDigest !== null) {
+        const episode = pendingDigest;
+        if (announce.length === 0 || (await sentAlready('digest', DIGEST_WORKER, episode))) {
+          pendingDigest = null;
+        } else {
+          const alert: FleetAlert = { kind: 'digest', worker: DIGEST_WORKER, episode, sequence: 0, to: announce };
+          if (await mail({ ...digestMail(health, now, deps.publicUrl), to: announce }, alert)) pendingDigest = null;
+          else failed = true;
+        }
+      }
+      if (checkSuspects && health.suspect_workers.length > 0) {
+        const adminsOf = new Map((await deps.workers()).map((w) => [w.name, recipients(w.admins)]));
+        for (const suspect of health.suspect_workers) {
+          if (stopped) break;
+          const to = adminsOf.get(suspect.worker) ?? [];
+          if (to.length === 0 || (await toldOf(suspect.worker, suspect.since))) continue;
+          const alert: FleetAlert = { kind: 'suspect', worker: suspect.worker, episode: suspect.since, sequence: 0, to };
+          if (!(await mail({ ...suspectMail(suspect, deps.publicUrl), to }, alert))) failed = true;
+        }
+      }
+    } else {
+      pendingDigest = null;
+    }
+    if (now >= nextSuspects) nextSuspects = now + DAY;
+    if (failed) {
+      retryAt = now + retryDelay;
+      retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+    } else {
+      retryAt = null;
+      retryDelay = RETRY_FIRST_MS;
+    }
+    arm();
+  }
+
+  function arm(): void {
+    timer?.cancel();
+    timer = null;
+    if (stopped) return;
+    const wake = Math.min(nextDigest ?? Infinity, nextSuspects, retryAt ?? Infinity);
+    timer = clock.setTimeout(trigger, Math.max(0, wake - clock.now()));
+  }
+
+  /** Queues a run after the one in flight; several triggers while one waits make one run. */
+  function trigger(): void {
+    if (stopped || queued) return;
+    queued = true;
+    chain = chain.then(async () => {
+      queued = false;
+      if (stopped) return;
+      try {
+        await run();
+      } catch (error) {
+        log.error({ err: error }, 'fleet digest failed; trying again in a minute');
+        retryAt = clock.now() + RETRY_FIRST_MS * 2;
+        arm();
+      }
+    });
+  }
+
+  if (nextDigest === null) log.warn({ cron: digest.cron }, 'fleet.digest.cron never fires: no weekly digest');
+  if (!deps.mailer) log.info('no notify.mail: no weekly digest and no suspect-worker mail');
+  trigger();
+
+  return {
+    async stop() {
+      stopped = true;
+      timer?.cancel();
+      timer = null;
+      await chain;
+    },
+    async settled() {
+      for (;;) {
+        const current = chain;
+        await current;
+        if (current === chain && !queued) return;
+      }
+    },
+  };
+}
