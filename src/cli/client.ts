@@ -7,6 +7,8 @@ import type {
   BuildDetailJson,
   BuildListJson,
   ChangeWithBuildsJson,
+  CoverageJson,
+  HealthJson,
   RequestJson,
   SchedulerJson,
   WorkerJson,
@@ -105,6 +107,16 @@ export async function setWorkerAdmin(
   body: Record<string, string> = {},
 ): Promise<WorkerJson> {
   return json(await send(conn, 'POST', `/api/v1/workers/${encodeURIComponent(worker)}/${action}`, { body }));
+}
+
+/** `GET /api/v1/coverage`: platforms against their redundancy. */
+export async function getCoverage(conn: MasterConnection): Promise<CoverageJson> {
+  return json(await send(conn, 'GET', '/api/v1/coverage'));
+}
+
+/** `GET /api/v1/health`: the farm's health and what to act on. */
+export async function getHealth(conn: MasterConnection): Promise<HealthJson> {
+  return json(await send(conn, 'GET', '/api/v1/health'));
 }
 
 /** `GET /api/v1/requests/:id`. */

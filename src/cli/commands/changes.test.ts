@@ -5,11 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../master/api/server.js';
 import { createTestControl, TEST_CONFIG, type TestControl } from '../../master/api/test-control.js';
 import type { Build, Change, NewChange } from '../../master/domain.js';
-import { runCli } from '../run-cli.js';
+import { captureCli } from '../capture-cli.js';
 
 const CONFIG = {
   ...TEST_CONFIG,
@@ -21,8 +21,6 @@ const CONFIG = {
 let control: TestControl;
 let app: FastifyInstance;
 let client: string[];
-let stdout: Buffer[];
-let stderr: string[];
 /** Oldest first: two on main (built together), one on dev (not built). */
 let changes: Change[];
 let build: Build;
@@ -79,24 +77,8 @@ afterAll(async () => {
   await control.close();
 });
 
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(Buffer.from(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
-const shepherd = (...args: string[]) => runCli(['node', 'shepherd', ...args]);
-const out = () => Buffer.concat(stdout).toString();
+const { shepherd, out, err, clearOut, clearErr } = captureCli();
 
 describe('changes', () => {
   it('lists changes newest first with short revision, subject and builds', async () => {
@@ -119,24 +101,24 @@ describe('changes', () => {
     expect(page.changes[0].builds).toEqual([{ id: build.id, builder: 'unix-tests', number: build.number, state: 'finished', result: 'FAILURE' }]);
     expect(page.next).toBe(changes[1]!.id);
 
-    stdout = [];
+    clearOut();
     expect(await shepherd('changes', '--branch', 'main', '--limit', '1', ...client)).toBe(0);
-    expect(stderr).toEqual([`more: --before ${changes[1]!.id}\n`]);
-    stdout = [];
-    stderr = [];
+    expect(err()).toBe(`more: --before ${changes[1]!.id}\n`);
+    clearOut();
+    clearErr();
     expect(await shepherd('changes', '--branch', 'main', '--before', String(changes[1]!.id), ...client)).toBe(0);
     expect(out()).toContain('aaaaaaaa');
     expect(out()).not.toContain('bbbbbbbb');
 
-    stdout = [];
+    clearOut();
     expect(await shepherd('changes', '--source', 'elsewhere', ...client)).toBe(0);
     expect(out()).toBe('');
-    expect(stderr).toEqual(['no changes match\n']);
+    expect(err()).toBe('no changes match\n');
   });
 
   it('refuses a bad --limit (usage, exit 2)', async () => {
     expect(await shepherd('changes', '--limit', '0', ...client)).toBe(2);
-    expect(stderr.join('')).toMatch(/^shepherd: .*1 to 500/);
+    expect(err()).toMatch(/^shepherd: .*1 to 500/);
   });
 });
 
@@ -154,7 +136,7 @@ describe('builds', () => {
     expect(text).toMatch(new RegExp(`\\n  ${changes[0]!.id} +aaaaaaaa +Ada Lovelace +Fix the greeting\\n`));
     expect(text).toMatch(new RegExp(`\\nunix-tests #${build.number} \\(build ${build.id}\\) at bbbbbbbb: FAILURE in [^\\n]+\\n$`));
 
-    stdout = [];
+    clearOut();
     expect(await shepherd('builds', String(build.id), '--json', ...client)).toBe(0);
     const detail = JSON.parse(out());
     expect(detail).toMatchObject({ id: build.id, revision: sha('b') });
@@ -163,9 +145,9 @@ describe('builds', () => {
 
   it('ID with a list filter is a usage error; an unknown ID is not found', async () => {
     expect(await shepherd('builds', String(build.id), '--builder', 'unix-tests', ...client)).toBe(2);
-    expect(stderr.join('')).toBe('shepherd: --builder lists builds; it cannot be used with a build ID\n');
-    stderr = [];
+    expect(err()).toBe('shepherd: --builder lists builds; it cannot be used with a build ID\n');
+    clearErr();
     expect(await shepherd('builds', '9999', ...client)).toBe(1);
-    expect(stderr.join('')).toMatch(/\(SHEPHERD_E_NOT_FOUND\)\n$/);
+    expect(err()).toMatch(/\(SHEPHERD_E_NOT_FOUND\)\n$/);
   });
 });

@@ -5,11 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../master/api/server.js';
 import { createTestControl, type TestControl } from '../../master/api/test-control.js';
 import type { Build } from '../../master/domain.js';
-import { runCli } from '../run-cli.js';
+import { captureCli } from '../capture-cli.js';
 import { formatCoverage } from './coverage.js';
 
 const CONFIG = {
@@ -33,8 +33,6 @@ const CONFIG = {
 let control: TestControl;
 let app: FastifyInstance;
 let client: string[];
-let stdout: Buffer[];
-let stderr: string[];
 let green: Build;
 
 beforeAll(async () => {
@@ -52,24 +50,8 @@ afterAll(async () => {
   await control.close();
 });
 
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(Buffer.from(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
-const shepherd = (...args: string[]) => runCli(['node', 'shepherd', ...args]);
-const out = () => Buffer.concat(stdout).toString();
+const { shepherd, out, err } = captureCli();
 
 describe('shepherd coverage', () => {
   it('--json lists a tier-1 platform with fewer live workers than its redundancy as short', async () => {
@@ -90,7 +72,7 @@ describe('shepherd coverage', () => {
     expect(document.lacking).toEqual([{ platform: 'linux-x86_64', tier: 1, select: { os: 'linux', arch: 'x86_64' }, need: 1 }]);
     expect(document.uncoverable_builders).toEqual(['windows']);
     expect(document.unrun_builders).toEqual([]);
-    expect(stderr).toEqual([]);
+    expect(err()).toBe('');
   });
 
   it('prints a table with the short platform marked, then what is lacking', async () => {
@@ -105,7 +87,7 @@ describe('shepherd coverage', () => {
 
   it('says which master it cannot reach, exit 1', async () => {
     expect(await shepherd('coverage', '--master', 'http://127.0.0.1:1')).toBe(1);
-    expect(stderr.join('')).toMatch(/^shepherd: cannot reach the master at http:\/\/127\.0\.0\.1:1 .*\n$/);
+    expect(err()).toMatch(/^shepherd: cannot reach the master at http:\/\/127\.0\.0\.1:1 .*\n$/);
   });
 });
 

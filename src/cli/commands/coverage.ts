@@ -5,10 +5,8 @@
  */
 import type { Command } from 'commander';
 import type { CoverageJson } from '../../master/api/schemas.js';
-import type { ErrorBody } from '../../master/errors.js';
-import type { MasterConnection } from '../client.js';
+import { getCoverage } from '../client.js';
 import { connectionFrom, withClientOptions, type ClientFlags } from '../connection.js';
-import { CliError } from '../errors.js';
 import { formatAgo } from '../format.js';
 import { printJson, writeStdout } from '../output.js';
 import { formatTable } from '../table.js';
@@ -62,30 +60,4 @@ export function formatCoverage(document: CoverageJson, now: number): string {
     lines.push(`not running: builder ${name}: all of its workers are disconnected\n`);
   }
   return lines.join('');
-}
-
-/**
- * `GET /api/v1/coverage`. Kept here until `client.ts` gains it: the same
- * one-line errors as the client's other calls.
- */
-async function getCoverage(conn: MasterConnection): Promise<CoverageJson> {
-  let response: Response;
-  try {
-    response = await fetch(`${conn.url}/api/v1/coverage`, { headers: { accept: 'application/json' } });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(
-      `cannot reach the master at ${conn.url} (${cause?.code ?? cause?.message ?? (error as Error).message}); is it running? Pass --master URL or set SHEPHERD_MASTER`,
-      { cause: error },
-    );
-  }
-  if (response.ok) return (await response.json()) as CoverageJson;
-  const text = await response.text().catch(() => '');
-  try {
-    const body = JSON.parse(text) as ErrorBody;
-    if (body.error?.code && body.error.message) throw new CliError(body.error.message, { code: body.error.code });
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-  }
-  throw new CliError(`${conn.url} answered HTTP ${response.status} ${response.statusText}; is --master the Shepherd master?`);
 }

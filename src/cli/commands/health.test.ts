@@ -5,11 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthJson } from '../../master/api/schemas.js';
 import { createHttpServer } from '../../master/api/server.js';
 import { createTestControl, type TestControl } from '../../master/api/test-control.js';
-import { runCli } from '../run-cli.js';
+import { captureCli } from '../capture-cli.js';
 import { formatHealth } from './health.js';
 
 const CONFIG = {
@@ -32,8 +32,6 @@ const CONFIG = {
 let control: TestControl;
 let app: FastifyInstance;
 let client: string[];
-let stdout: Buffer[];
-let stderr: string[];
 
 beforeAll(async () => {
   control = await createTestControl({ config: CONFIG });
@@ -50,24 +48,8 @@ afterAll(async () => {
   await control.close();
 });
 
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(Buffer.from(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
-const shepherd = (...args: string[]) => runCli(['node', 'shepherd', ...args]);
-const out = () => Buffer.concat(stdout).toString();
+const { shepherd, out, err } = captureCli();
 
 describe('shepherd health', () => {
   it('--json answers the health document', async () => {
@@ -82,7 +64,7 @@ describe('shepherd health', () => {
     expect(document.attention).toEqual([
       { kind: 'platform_short', subject: 'linux-x86_64', points: 16.67, message: 'platform linux-x86_64 (tier 1) has 1 of the 2 live workers wanted' },
     ]);
-    expect(stderr).toEqual([]);
+    expect(err()).toBe('');
   });
 
   it('prints the score, the platforms with the short one marked, and what to act on', async () => {
@@ -97,7 +79,7 @@ describe('shepherd health', () => {
 
   it('says which master it cannot reach, exit 1', async () => {
     expect(await shepherd('health', '--master', 'http://127.0.0.1:1')).toBe(1);
-    expect(stderr.join('')).toMatch(/^shepherd: cannot reach the master at http:\/\/127\.0\.0\.1:1 .*\n$/);
+    expect(err()).toMatch(/^shepherd: cannot reach the master at http:\/\/127\.0\.0\.1:1 .*\n$/);
   });
 });
 

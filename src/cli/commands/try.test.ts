@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../master/api/server.js';
 import { createTestControl, TEST_CONFIG, TEST_TOKEN, type TestControl } from '../../master/api/test-control.js';
 import type { Build, BuildRequest } from '../../master/domain.js';
 import { SchedulerService } from '../../master/schedulers/scheduler-service.js';
-import { runCli } from '../run-cli.js';
+import { captureCli } from '../capture-cli.js';
 
 const CONFIG = {
   ...TEST_CONFIG,
@@ -53,8 +53,6 @@ let schedulers: SchedulerService;
 let app: FastifyInstance;
 let client: string[];
 let dir: string;
-let stdout: Buffer[];
-let stderr: string[];
 
 beforeAll(async () => {
   control = await createTestControl({ config: CONFIG });
@@ -84,24 +82,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(Buffer.from(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
-const shepherd = (...args: string[]) => runCli(['node', 'shepherd', ...args]);
-const out = () => Buffer.concat(stdout).toString();
+const { shepherd, out, err, clearOut, clearErr, errWrites } = captureCli();
 
 /** Writes a patch file and returns its path. */
 function patchFile(name: string, text: string): string {
@@ -146,7 +128,7 @@ describe('schedulers', () => {
       'patches  try    unix-tests,mac-build',
       '',
     ]);
-    stdout = [];
+    clearOut();
     expect(await shepherd('schedulers', '--json', ...client)).toBe(0);
     const { schedulers: list } = JSON.parse(out());
     expect(list.map((s: { name: string; kind: string }) => [s.name, s.kind])).toEqual([
@@ -178,8 +160,8 @@ describe('force --scheduler', () => {
 
   it('reports a bad parameter as the master names it, exit 1', async () => {
     expect(await shepherd('force', 'unix-tests', '--scheduler', 'manual', '--param', 'target=fast', '--queued', ...client)).toBe(1);
-    expect(stderr).toHaveLength(1);
-    expect(stderr[0]).toMatch(/^shepherd: .*target.*\(SHEPHERD_E_[A-Z_]+\)\n$/);
+    expect(errWrites()).toHaveLength(1);
+    expect(errWrites()[0]).toMatch(/^shepherd: .*target.*\(SHEPHERD_E_[A-Z_]+\)\n$/);
   });
 
   it('refuses flags that belong to the other way of forcing (usage, exit 2)', async () => {
@@ -187,9 +169,9 @@ describe('force --scheduler', () => {
     expect(await shepherd('force', 'unix-tests', '--scheduler', 'manual', '--prop', 'x=1', ...client)).toBe(2);
     expect(await shepherd('force', 'unix-tests', '--scheduler', 'manual', '--priority', '3', ...client)).toBe(2);
     expect(await shepherd('force', 'unix-tests', '--scheduler', 'manual', '--param', 'bad.name=1', ...client)).toBe(2);
-    expect(stderr).toHaveLength(4);
-    expect(stderr[0]).toMatch(/^shepherd: --param needs --scheduler NAME/);
-    for (const line of stderr) expect(line).toMatch(/^shepherd: [^\n]+\n$/);
+    expect(errWrites()).toHaveLength(4);
+    expect(errWrites()[0]).toMatch(/^shepherd: --param needs --scheduler NAME/);
+    for (const line of errWrites()) expect(line).toMatch(/^shepherd: [^\n]+\n$/);
   });
 });
 
@@ -205,7 +187,7 @@ describe('try', () => {
     expect(patch).toMatchObject({ baseRevision: '', branch: 'main', author: 'Bob <bob@example.org>', comment: 'fix a', source: 'hello' });
     expect(patch?.data.toString()).toBe(PATCH);
     expect(requests[1]?.patchId).toBe(patch?.id);
-    expect(stderr.join('')).toMatch(new RegExp(`^sending ${PATCH.length} bytes from .*fix\\.patch, to apply on the branch head\\npatch ${patch?.id} queued for unix-tests \\(request ${ids[0]}\\), mac-build \\(request ${ids[1]}\\)\\n$`));
+    expect(err()).toMatch(new RegExp(`^sending ${PATCH.length} bytes from .*fix\\.patch, to apply on the branch head\\npatch ${patch?.id} queued for unix-tests \\(request ${ids[0]}\\), mac-build \\(request ${ids[1]}\\)\\n$`));
     for (const id of ids) await control.cancelRequest(id);
   });
 
@@ -247,8 +229,8 @@ describe('try', () => {
     expect(await cli).toBe(1);
     expect(out()).toContain(`unix-tests #${good.number} (build ${good.id}): SUCCESS in`);
     expect(out()).toContain(`mac-build #${bad.number} (build ${bad.id}): FAILURE in`);
-    expect(stderr.join('')).toContain(`build mac-build #${bad.number} finished: FAILURE`);
-    expect(stderr.join('')).toContain('  [unix-tests] configure: SUCCESS');
+    expect(err()).toContain(`build mac-build #${bad.number} finished: FAILURE`);
+    expect(err()).toContain('  [unix-tests] configure: SUCCESS');
     control.disconnect('linux-1');
     control.disconnect('mac-1');
   });
@@ -267,12 +249,12 @@ describe('try', () => {
 
   it('refuses an empty patch, a missing --builder, and reports what the master refuses', async () => {
     expect(await shepherd('try', '-b', 'unix-tests', '--diff', patchFile('empty.patch', ''), ...client)).toBe(1);
-    expect(stderr.join('')).toMatch(/^shepherd: nothing to try: .*empty\.patch is empty\n$/);
-    stderr = [];
+    expect(err()).toMatch(/^shepherd: nothing to try: .*empty\.patch is empty\n$/);
+    clearErr();
     expect(await shepherd('try', '--diff', patchFile('x.patch', PATCH), ...client)).toBe(2);
-    expect(stderr.join('')).toMatch(/^shepherd: .*--builder/);
-    stderr = [];
+    expect(err()).toMatch(/^shepherd: .*--builder/);
+    clearErr();
     expect(await shepherd('try', '-b', 'unix-tests', '--diff', patchFile('prose.patch', 'not a diff\n'), '--who', 'Bob', ...client)).toBe(1);
-    expect(stderr.join('')).toMatch(/not a diff.*\(SHEPHERD_E_PATCH\)\n$/);
+    expect(err()).toMatch(/not a diff.*\(SHEPHERD_E_PATCH\)\n$/);
   });
 });
