@@ -137,7 +137,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const url = `http://${hostPart}:${actualPort}`;
   const publicUrl = config.master.public_url?.replace(/\/+$/, '') ?? url;
-  const notifiers = startNotifiers({ config, secrets, store, events, clock, logger, publicUrl });
+  // One SMTP transport for every feature that mails.
+  const mailer = config.notify.mail ? createSmtpMailer(config.notify.mail, secrets) : undefined;
+  const notifiers = startNotifiers({ config, secrets, store, events, clock, logger, publicUrl, ...(mailer ? { mailer } : {}) });
   const fleet = startFleet({
     config,
     store,
@@ -145,7 +147,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     clock,
     logger,
     publicUrl,
-    mailer: config.notify.mail ? createSmtpMailer(config.notify.mail, secrets) : undefined,
+    mailer,
     workers: () => coordinator.workers(),
   });
   const digest = startDigest({
@@ -154,7 +156,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     clock,
     logger,
     publicUrl,
-    mailer: config.notify.mail ? createSmtpMailer(config.notify.mail, secrets) : undefined,
+    mailer,
     readHealth: () => readHealth(coordinator, clock.now()),
     workers: () => coordinator.workers(),
   });
