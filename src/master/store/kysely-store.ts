@@ -2,32 +2,45 @@
  * The Store over Kysely: the same queries for SQLite and PostgreSQL, one
  * module per concept (requests, builds, steps, logs, workers, changes,
  * webhook deliveries, patches, scheduler state, the views' overview and
- * grid, the fleet's worker flags and alert ledger). This class only binds them to a database; `openStore` builds it.
+ * grid, the fleet's worker flags and alert ledger, applications and
+ * registered workers, health samples, queue waits). This class only binds
+ * them to a database; `openStore` builds it.
  */
 import type { Kysely } from 'kysely';
 import type { Build, BuildRequest, Change, Millis, NewChange, Patch, Properties, Result, Step } from '../domain.js';
 import type { SentAlert } from '../fleet/types.js';
+import * as applications from './applications.js';
 import * as builds from './builds.js';
 import * as changes from './changes.js';
 import * as alerts from './fleet-alerts.js';
 import * as grid from './grid.js';
+import * as healthSamples from './health-samples.js';
 import { KeyedSerializer } from './keyed-serializer.js';
 import * as logs from './logs.js';
 import * as overview from './overview.js';
 import type { Dialect } from './migrations.js';
 import * as patches from './patches.js';
+import * as queueWaits from './queue-waits.js';
 import * as requests from './requests.js';
 import * as schedulerState from './scheduler-state.js';
 import * as steps from './steps.js';
 import type {
+  Application,
+  ApplicationState,
   BuildQuery,
   ChangeBuild,
   ChangeQuery,
   FailingStreak,
+  HealthSample,
+  MaintenanceWindow,
+  NewApplication,
   NewBuild,
   NewPatch,
+  NewRegisteredWorker,
   NewRequest,
   QueueSummary,
+  QueueWait,
+  RegisteredWorker,
   Store,
   WorkerFlags,
   WorkerRow,
@@ -239,6 +252,57 @@ export class KyselyStore implements Store {
 
   listAlerts(filter: { worker?: string; episode?: Millis }): Promise<SentAlert[]> {
     return alerts.listAlerts(this.#db, filter);
+  }
+
+  setWorkerMaintenance(worker: string, windows: MaintenanceWindow[]): Promise<void> {
+    return workerFlags.setWorkerMaintenance(this.#db, worker, windows);
+  }
+
+  createApplication(application: NewApplication): Promise<Application> {
+    return applications.createApplication(this.#db, application);
+  }
+
+  getApplication(id: number): Promise<Application | undefined> {
+    return applications.getApplication(this.#db, id);
+  }
+
+  listApplications(filter: { state?: ApplicationState }): Promise<Application[]> {
+    return applications.listApplications(this.#db, filter);
+  }
+
+  approveApplication(
+    id: number,
+    decision: { by: string; at: Millis; worker: NewRegisteredWorker },
+  ): Promise<{ application: Application; worker: RegisteredWorker } | undefined> {
+    return applications.approveApplication(this.#db, id, decision);
+  }
+
+  declineApplication(id: number, decision: { by: string; at: Millis; reason: string }): Promise<Application | undefined> {
+    return applications.declineApplication(this.#db, id, decision);
+  }
+
+  collectWorkerSecret(applicationId: number, secretHash: string, at: Millis): Promise<boolean> {
+    return applications.collectWorkerSecret(this.#db, applicationId, secretHash, at);
+  }
+
+  listRegisteredWorkers(): Promise<RegisteredWorker[]> {
+    return applications.listRegisteredWorkers(this.#db);
+  }
+
+  retireWorker(name: string, by: string, at: Millis): Promise<RegisteredWorker | undefined> {
+    return applications.retireWorker(this.#db, name, by, at);
+  }
+
+  recordHealthSample(sample: HealthSample): Promise<boolean> {
+    return healthSamples.recordHealthSample(this.#db, sample);
+  }
+
+  listHealthSamples(since: Millis): Promise<HealthSample[]> {
+    return healthSamples.listHealthSamples(this.#db, since);
+  }
+
+  listQueueWaits(since: Millis): Promise<QueueWait[]> {
+    return queueWaits.listQueueWaits(this.#db, since);
   }
 
   /** Closes the database (the SQLite handle or the PostgreSQL pool); calling it again is harmless. */

@@ -55,7 +55,32 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
     }
   });
 
-  it('migrates 004_fleet, 003_views and 002_changes down and up again', async () => {
+  it('upgrades a database made by 004_fleet: its workers\' flags have no maintenance windows', async () => {
+    const database = await testDatabaseUrl(kind);
+    try {
+      const old = rawKysely(kind, database.url);
+      const migrations = await migrationProvider(kind).getMigrations();
+      const upTo004 = Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= '004_fleet'));
+      const { error } = await new Migrator({ db: old, provider: { getMigrations: async () => upTo004 } }).migrateToLatest();
+      expect(error).toBeUndefined();
+      await old.insertInto('worker_flags').values({ worker: 'w1', paused: 1, paused_by: 'ada', paused_at: T0, contact: 'Ada', notes: null }).execute();
+      await old.destroy();
+
+      const store = await openStore(database.url);
+      try {
+        expect(await store.getWorkerFlags()).toEqual([
+          { worker: 'w1', paused: true, pausedBy: 'ada', pausedAt: T0, contact: 'Ada', notes: null, maintenance: [] },
+        ]);
+        expect(await store.listRegisteredWorkers()).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('migrates 005_join, 004_fleet, 003_views and 002_changes down and up again', async () => {
     const database = await testDatabaseUrl(kind);
     const db = rawKysely(kind, database.url);
     try {
@@ -64,6 +89,7 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
       const down = await migrator.migrateTo('001_core');
       expect(down.error).toBeUndefined();
       expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+        ['005_join', 'Success'],
         ['004_fleet', 'Success'],
         ['003_views', 'Success'],
         ['002_changes', 'Success'],
@@ -74,6 +100,7 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
         ['002_changes', 'Success'],
         ['003_views', 'Success'],
         ['004_fleet', 'Success'],
+        ['005_join', 'Success'],
       ]);
     } finally {
       await db.destroy();

@@ -306,11 +306,99 @@ function fleet(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Joining the farm and its health over time: volunteers' applications, the
+ * workers approving one registers (beside the config file's), admins'
+ * maintenance windows, and the health history. Each name is unique where a
+ * race could otherwise let two rows claim it: a registered worker by its
+ * primary key, a pending application by a partial unique index (a declined
+ * name may be proposed again), a health sample by its bucket.
+ */
+function joining(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      // Nullable JSON array: rows from 004 (and flags that never had windows) read as none.
+      await db.schema.alterTable('worker_flags').addColumn('maintenance', 'text').execute();
+
+      await withId(dialect, db.schema.createTable('applications'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('dimensions', 'text', (c) => c.notNull())
+        .addColumn('max_builds', 'integer', (c) => c.notNull())
+        .addColumn('contact', 'text', (c) => c.notNull())
+        .addColumn('notes', 'text')
+        .addColumn('token_hash', 'text', (c) => c.notNull())
+        .addColumn('submitted_at', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'bigint')
+        .addColumn('reason', 'text')
+        .addColumn('worker', 'text')
+        .execute();
+      // The operators' lists: pending ones (or any state), newest first.
+      await db.schema.createIndex('applications_by_state').on('applications').columns(['state', 'id desc']).execute();
+      // Two volunteers (or one submitting twice) racing for a name: one pending application wins.
+      // createApplication's insert names no conflict target, so its DO NOTHING covers this partial
+      // index on both databases (naming it would mean repeating the predicate).
+      await db.schema
+        .createIndex('applications_pending_name')
+        .on('applications')
+        .column('name')
+        .unique()
+        .where(sql.ref('state'), '=', sql.lit('pending'))
+        .execute();
+
+      await db.schema
+        .createTable('registered_workers')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        // No foreign key, like build_requests.build_id: the application is kept for ever anyway.
+        .addColumn('application_id', 'bigint', (c) => c.notNull())
+        .addColumn('dimensions', 'text', (c) => c.notNull())
+        .addColumn('max_builds', 'integer', (c) => c.notNull())
+        .addColumn('admins', 'text', (c) => c.notNull())
+        .addColumn('notes', 'text')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('secret_hash', 'text')
+        .addColumn('secret_collected_at', 'bigint')
+        .addColumn('retired_by', 'text')
+        .addColumn('retired_at', 'bigint')
+        .execute();
+      // The volunteer collects the secret by application; one application registers one worker.
+      await db.schema.createIndex('registered_workers_by_application').on('registered_workers').column('application_id').unique().execute();
+
+      await db.schema
+        .createTable('health_samples')
+        .addColumn('bucket', 'bigint', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('score', 'integer', (c) => c.notNull())
+        .addColumn('platforms', 'text', (c) => c.notNull())
+        .execute();
+
+      // Queue waits read the builds started since a time; without it that scans every build ever run.
+      await db.schema.createIndex('builds_by_started_at').on('builds').columns(['started_at', 'id']).execute();
+    },
+
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropIndex('builds_by_started_at').execute();
+      for (const table of ['health_samples', 'registered_workers', 'applications']) {
+        await db.schema.dropTable(table).execute();
+      }
+      await db.schema.alterTable('worker_flags').dropColumn('maintenance').execute();
+    },
+  };
+}
+
 /** The migrations, by name; names sort in the order they must run. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '001_core': core(dialect), '002_changes': changes(dialect), '003_views': views(), '004_fleet': fleet(dialect) };
+      return {
+        '001_core': core(dialect),
+        '002_changes': changes(dialect),
+        '003_views': views(),
+        '004_fleet': fleet(dialect),
+        '005_join': joining(dialect),
+      };
     },
   };
 }

@@ -5,13 +5,25 @@
 import type { Selectable } from 'kysely';
 import type { Build, BuildRequest, Change, Patch, Properties, Result, Step } from '../domain.js';
 import type { SentAlert } from '../fleet/types.js';
-import type { WorkerFlags, WorkerRow, WorkerSession } from './store.js';
 import type {
+  Application,
+  HealthSample,
+  MaintenanceWindow,
+  QueueWait,
+  RegisteredWorker,
+  WorkerFlags,
+  WorkerRow,
+  WorkerSession,
+} from './store.js';
+import type {
+  ApplicationsTable,
   BuildRequestsTable,
   BuildsTable,
   ChangesTable,
   FleetAlertsTable,
+  HealthSamplesTable,
   PatchesTable,
+  RegisteredWorkersTable,
   StepsTable,
   WorkerFlagsTable,
   WorkersTable,
@@ -32,6 +44,19 @@ export type WorkerSessionRow = Selectable<WorkerSessionsTable>;
 export type WorkerFlagsRow = Selectable<WorkerFlagsTable>;
 /** A `fleet_alerts` row as selected. */
 export type FleetAlertRow = Selectable<FleetAlertsTable>;
+/** An `applications` row as selected. */
+export type ApplicationRow = Selectable<ApplicationsTable>;
+/** A `registered_workers` row as selected. */
+export type RegisteredWorkerRow = Selectable<RegisteredWorkersTable>;
+/** A `health_samples` row as selected. */
+export type HealthSampleRow = Selectable<HealthSamplesTable>;
+/** A build joined to its own request, as `listQueueWaits` selects it. */
+export interface QueueWaitRow {
+  builder: string;
+  worker: string;
+  started_at: number;
+  wait_ms: number;
+}
 /** A `changes` row as selected. */
 export type ChangeRow = Selectable<ChangesTable>;
 /** A `patches` row as selected, without its bytes (they are read only when asked for). */
@@ -153,6 +178,7 @@ export function toWorkerFlags(row: WorkerFlagsRow): WorkerFlags {
     pausedAt: row.paused_at,
     contact: row.contact,
     notes: row.notes,
+    maintenance: row.maintenance === null ? [] : (JSON.parse(row.maintenance) as MaintenanceWindow[]),
   };
 }
 
@@ -166,4 +192,51 @@ export function toSentAlert(row: FleetAlertRow): SentAlert {
     to: JSON.parse(row.recipients) as string[],
     sentAt: row.sent_at,
   };
+}
+
+/** An application row as the store reports it. */
+export function toApplication(row: ApplicationRow): Application {
+  return {
+    id: row.id,
+    name: row.name,
+    dimensions: JSON.parse(row.dimensions) as Record<string, string>,
+    maxBuilds: row.max_builds,
+    contact: row.contact,
+    notes: row.notes,
+    tokenHash: row.token_hash,
+    submittedAt: row.submitted_at,
+    state: row.state,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    reason: row.reason,
+    worker: row.worker,
+  };
+}
+
+/** A registered worker row as the store reports it. */
+export function toRegisteredWorker(row: RegisteredWorkerRow): RegisteredWorker {
+  return {
+    name: row.name,
+    applicationId: row.application_id,
+    dimensions: JSON.parse(row.dimensions) as Record<string, string>,
+    maxBuilds: row.max_builds,
+    admins: JSON.parse(row.admins) as string[],
+    notes: row.notes,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    secretHash: row.secret_hash,
+    secretCollectedAt: row.secret_collected_at,
+    retiredBy: row.retired_by,
+    retiredAt: row.retired_at,
+  };
+}
+
+/** A health sample row as the store reports it. */
+export function toHealthSample(row: HealthSampleRow): HealthSample {
+  return { bucket: row.bucket, at: row.at, score: row.score, platforms: JSON.parse(row.platforms) as Record<string, number> };
+}
+
+/** A build's start and its request's wait as the store reports them. */
+export function toQueueWait(row: QueueWaitRow): QueueWait {
+  return { builder: row.builder, worker: row.worker, startedAt: row.started_at, waitMs: row.wait_ms };
 }

@@ -241,6 +241,56 @@ export interface Store {
   recordAlerts(alerts: SentAlert[]): Promise<boolean[]>;
   /** The alerts sent about a worker's disconnection episode(s), oldest first. */
   listAlerts(filter: { worker?: string; episode?: Millis }): Promise<SentAlert[]>;
+  /** Replaces the maintenance windows a worker's admin set through the CLI or API (empty clears them); other flags are kept. */
+  setWorkerMaintenance(worker: string, windows: MaintenanceWindow[]): Promise<void>;
+
+  // ---- joining the farm: volunteers' applications and the workers approval creates
+  /**
+   * Stores a pending application. SHEPHERD_E_CONFLICT (naming `name`) when
+   * a registered worker (retired ones included) or a pending application
+   * already has that name; the caller checks config workers itself.
+   */
+  createApplication(application: NewApplication): Promise<Application>;
+  getApplication(id: number): Promise<Application | undefined>;
+  /** Applications, newest first; `state` filters. */
+  listApplications(filter: { state?: ApplicationState }): Promise<Application[]>;
+  /**
+   * Approves a pending application: in one transaction it becomes `approved`
+   * and its worker is registered (named `worker.name`, which may differ from
+   * the proposed name). Undefined when it was not pending; SHEPHERD_E_CONFLICT
+   * naming `name` when a registered worker already has the name.
+   */
+  approveApplication(
+    id: number,
+    decision: { by: string; at: Millis; worker: NewRegisteredWorker },
+  ): Promise<{ application: Application; worker: RegisteredWorker } | undefined>;
+  /** Declines a pending application; undefined when it was not pending. */
+  declineApplication(id: number, decision: { by: string; at: Millis; reason: string }): Promise<Application | undefined>;
+  /**
+   * Sets the secret of the worker an approved application created, once:
+   * true when it had none (the volunteer is shown it now), false when it was
+   * already collected.
+   */
+  collectWorkerSecret(applicationId: number, secretHash: string, at: Millis): Promise<boolean>;
+  /** Every registered worker, retired ones included, by name. */
+  listRegisteredWorkers(): Promise<RegisteredWorker[]>;
+  /** Retires a registered worker (it can no longer connect; its builds and sessions stay); undefined when unknown or already retired. */
+  retireWorker(name: string, by: string, at: Millis): Promise<RegisteredWorker | undefined>;
+
+  // ---- farm health over time
+  /**
+   * Records a health sample; one per `bucket` (several masters, or a restart,
+   * sampling the same bucket record it once): false when the bucket had one.
+   */
+  recordHealthSample(sample: HealthSample): Promise<boolean>;
+  /** Samples with `bucket >= since`, oldest first. */
+  listHealthSamples(since: Millis): Promise<HealthSample[]>;
+  /**
+   * How long each build started since `since` waited: its start minus its
+   * own request's submission, with its builder and worker (oldest first;
+   * try builds included). One query.
+   */
+  listQueueWaits(since: Millis): Promise<QueueWait[]>;
 
   close(): Promise<void>;
 }
@@ -260,4 +310,81 @@ export interface WorkerFlags {
   pausedAt: Millis | null;
   contact: string | null;
   notes: string | null;
+  /** Maintenance windows its admin set (005; empty when none). */
+  maintenance: MaintenanceWindow[];
+}
+
+/** A maintenance window: opens at each `cron` time (five fields, UTC) and lasts `duration` ms. */
+export interface MaintenanceWindow {
+  cron: string;
+  duration: Millis;
+}
+
+/** Where an application stands. */
+export type ApplicationState = 'pending' | 'approved' | 'declined';
+
+/** A volunteer's proposal of a worker (`shepherd join`, the web form). */
+export interface NewApplication {
+  name: string;
+  dimensions: Record<string, string>;
+  maxBuilds: number;
+  /** The would-be admin, "Name <mail>". */
+  contact: string;
+  notes: string | null;
+  /** SHA-256 (hex) of the token the volunteer holds to collect the outcome; the token itself is never stored. */
+  tokenHash: string;
+  submittedAt: Millis;
+}
+
+/** An application as stored. */
+export interface Application extends NewApplication {
+  id: number;
+  state: ApplicationState;
+  decidedBy: string | null;
+  decidedAt: Millis | null;
+  /** Why it was declined. */
+  reason: string | null;
+  /** Approved: the worker it created (named by the operator; usually the proposed name). */
+  worker: string | null;
+}
+
+/** Input for registering a worker on approval. */
+export interface NewRegisteredWorker {
+  name: string;
+  dimensions: Record<string, string>;
+  maxBuilds: number;
+  admins: string[];
+  notes: string | null;
+}
+
+/** A worker created in the database by approving an application (alongside the config file's workers). */
+export interface RegisteredWorker extends NewRegisteredWorker {
+  applicationId: number;
+  createdBy: string;
+  createdAt: Millis;
+  /** SHA-256 (hex) of its secret; null until the volunteer collected the secret. */
+  secretHash: string | null;
+  secretCollectedAt: Millis | null;
+  retiredBy: string | null;
+  retiredAt: Millis | null;
+}
+
+/** The farm's health at one time. */
+export interface HealthSample {
+  /** The start of the sampling interval it stands for (unique). */
+  bucket: Millis;
+  /** When it was taken. */
+  at: Millis;
+  score: number;
+  /** Each platform's score (0–100) by name. */
+  platforms: Record<string, number>;
+}
+
+/** How long one build's request waited in the queue. */
+export interface QueueWait {
+  builder: string;
+  worker: string;
+  /** When the build started. */
+  startedAt: Millis;
+  waitMs: Millis;
 }

@@ -3,7 +3,8 @@
  * snake_case exactly as the migrations leave them (`001_core`, then
  * `002_changes`: changes, heads, blamelists, collapsing, webhook deliveries,
  * try patches, scheduler state; `003_views`: an index; `004_fleet`: worker
- * sessions, admin flags, the alert ledger). Both databases
+ * sessions, admin flags, the alert ledger; `005_join`: maintenance windows,
+ * volunteers' applications, registered workers, health samples). Both databases
  * return the same JS types: ids, counters and epoch-millisecond times are
  * numbers (PostgreSQL's int8 is parsed as a number when the pool is opened),
  * JSON is text, booleans are 0/1 integers and log bytes and patches are Buffers.
@@ -175,6 +176,8 @@ export interface WorkerFlagsTable {
   paused_at: ColumnType<number | null, number | null | undefined, number | null>;
   contact: ColumnType<string | null, string | null | undefined, string | null>;
   notes: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON array of maintenance windows (005); null when none were ever set, or cleared. */
+  maintenance: ColumnType<JsonText | null, JsonText | null | undefined, JsonText | null>;
 }
 
 /** `fleet_alerts` (004): the ledger of missing-worker mails sent, unique per (worker, episode, kind, sequence). */
@@ -188,6 +191,54 @@ export interface FleetAlertsTable {
   /** JSON array of addresses the mail went to. */
   recipients: JsonText;
   sent_at: number;
+}
+
+/** `applications` (005): volunteers' proposals of a worker; at most one pending per name. */
+export interface ApplicationsTable {
+  id: Generated<number>;
+  name: string;
+  /** JSON object of dimension → value. */
+  dimensions: JsonText;
+  max_builds: number;
+  contact: string;
+  notes: string | null;
+  /** SHA-256 (hex) of the volunteer's token. */
+  token_hash: string;
+  submitted_at: number;
+  state: 'pending' | 'approved' | 'declined';
+  decided_by: ColumnType<string | null, string | null | undefined, string | null>;
+  decided_at: ColumnType<number | null, number | null | undefined, number | null>;
+  reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The registered worker's name once approved. */
+  worker: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** `registered_workers` (005): workers approval created, keyed by name; retired ones stay. */
+export interface RegisteredWorkersTable {
+  name: string;
+  application_id: number;
+  /** JSON object of dimension → value. */
+  dimensions: JsonText;
+  max_builds: number;
+  /** JSON array of "Name <mail>". */
+  admins: JsonText;
+  notes: string | null;
+  created_by: string;
+  created_at: number;
+  /** SHA-256 (hex) of the secret, set once when the volunteer collects it. */
+  secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  secret_collected_at: ColumnType<number | null, number | null | undefined, number | null>;
+  retired_by: ColumnType<string | null, string | null | undefined, string | null>;
+  retired_at: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** `health_samples` (005): the farm's health score over time, one row per sampling bucket. */
+export interface HealthSamplesTable {
+  bucket: number;
+  at: number;
+  score: number;
+  /** JSON object of platform → score. */
+  platforms: JsonText;
 }
 
 /** The whole schema, for `Kysely<Tables>`. */
@@ -207,6 +258,9 @@ export interface Tables {
   worker_sessions: WorkerSessionsTable;
   worker_flags: WorkerFlagsTable;
   fleet_alerts: FleetAlertsTable;
+  applications: ApplicationsTable;
+  registered_workers: RegisteredWorkersTable;
+  health_samples: HealthSamplesTable;
 }
 
 /** A Kysely handle on the schema: the database itself or a transaction in it. */

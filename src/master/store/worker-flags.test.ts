@@ -4,7 +4,9 @@ import type { Store, WorkerFlags } from './store.js';
 
 const T0 = 1_700_000_000_000;
 
-const NONE: Omit<WorkerFlags, 'worker'> = { paused: false, pausedBy: null, pausedAt: null, contact: null, notes: null };
+const NONE: Omit<WorkerFlags, 'worker'> = { paused: false, pausedBy: null, pausedAt: null, contact: null, notes: null, maintenance: [] };
+
+const HOUR = 3_600_000;
 
 describe.each(DATABASES)('worker flags on %s', (kind) => {
   let store: Store;
@@ -45,5 +47,38 @@ describe.each(DATABASES)('worker flags on %s', (kind) => {
       { ...NONE, worker: 'w0', notes: 'moved' },
       { ...NONE, worker: 'w1', contact: 'Ada <ada@example.org>', notes: 'in the basement; ring twice' },
     ]);
+  });
+
+  it('replaces maintenance windows without touching the other flags, and clears them', async () => {
+    await store.setWorkerPaused('w1', true, 'ada', T0);
+    await store.setWorkerContact('w1', 'Ada <ada@example.org>', 'notes');
+    const windows = [
+      { cron: '0 2 * * 0', duration: 2 * HOUR },
+      { cron: '30 22 1 * *', duration: HOUR / 2 },
+    ];
+    await store.setWorkerMaintenance('w1', windows);
+    // A worker with no flags yet gets a row with only its windows.
+    await store.setWorkerMaintenance('w2', [windows[1]!]);
+    const w1 = { ...NONE, worker: 'w1', paused: true, pausedBy: 'ada', pausedAt: T0, contact: 'Ada <ada@example.org>', notes: 'notes' };
+    expect(await store.getWorkerFlags()).toEqual([
+      { ...w1, maintenance: windows },
+      { ...NONE, worker: 'w2', maintenance: [windows[1]] },
+    ]);
+
+    await store.setWorkerMaintenance('w1', [windows[1]!]);
+    await store.setWorkerContact('w2', 'Bob <bob@example.org>', null);
+    expect(await store.getWorkerFlags()).toEqual([
+      { ...w1, maintenance: [windows[1]] },
+      { ...NONE, worker: 'w2', contact: 'Bob <bob@example.org>', maintenance: [windows[1]] },
+    ]);
+
+    await store.setWorkerMaintenance('w1', []);
+    expect(await store.getWorkerFlags()).toEqual([w1, { ...NONE, worker: 'w2', contact: 'Bob <bob@example.org>', maintenance: [windows[1]] }]);
+  });
+
+  it('stores only the fields of a window', async () => {
+    const window = { cron: '0 2 * * *', duration: HOUR, label: 'backups' };
+    await store.setWorkerMaintenance('w1', [window]);
+    expect(await store.getWorkerFlags()).toEqual([{ ...NONE, worker: 'w1', maintenance: [{ cron: '0 2 * * *', duration: HOUR }] }]);
   });
 });

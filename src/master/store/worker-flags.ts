@@ -1,11 +1,12 @@
 /**
  * What a worker's admin set with the worker's own secret, without the
- * master's operator: paused (no builds, no alerts), contact and notes. Kept
+ * master's operator: paused (no builds, no alerts), contact, notes and
+ * maintenance windows (when being offline is expected). Kept
  * apart from `workers`, which records what the agent reports, so neither
  * side overwrites the other; a row exists once an admin set something.
  */
 import type { Millis } from '../domain.js';
-import type { WorkerFlags } from './store.js';
+import type { MaintenanceWindow, WorkerFlags } from './store.js';
 import { toWorkerFlags } from './rows.js';
 import type { Db } from './tables.js';
 
@@ -28,6 +29,17 @@ export async function setWorkerContact(db: Db, worker: string, contact: string |
     .insertInto('worker_flags')
     .values({ worker, contact, notes })
     .onConflict((oc) => oc.column('worker').doUpdateSet({ contact, notes }))
+    .execute();
+}
+
+/** Replaces a worker's maintenance windows (none clears them, stored as null like a row from before 005); other flags are left alone. */
+export async function setWorkerMaintenance(db: Db, worker: string, windows: readonly MaintenanceWindow[]): Promise<void> {
+  // Only the two known fields, so whatever else the caller's objects carry is not persisted.
+  const maintenance = windows.length === 0 ? null : JSON.stringify(windows.map(({ cron, duration }) => ({ cron, duration })));
+  await db
+    .insertInto('worker_flags')
+    .values({ worker, maintenance })
+    .onConflict((oc) => oc.column('worker').doUpdateSet({ maintenance }))
     .execute();
 }
 
