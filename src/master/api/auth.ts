@@ -2,8 +2,8 @@
  * Who may write: every call that changes something needs the master's API
  * token as `Authorization: Bearer <token>`. Reads are open.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { ShepherdError } from '../errors.js';
+import { secretsEqual as sameSecret } from '../secrets.js';
 
 /** What the check needs to know about the master. */
 export interface TokenSettings {
@@ -48,10 +48,4 @@ export function requireTokenOrWorkerSecret(
     'SHEPHERD_E_UNAUTHORIZED',
     "this call needs the worker's own secret or the master's API token as 'Authorization: Bearer <secret>' (shepherd worker pause: --secret-env)",
   );
-}
-
-/** Constant-time comparison; hashing first makes the lengths equal so the length does not leak either. */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

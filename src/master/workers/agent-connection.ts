@@ -4,7 +4,6 @@
  * or oversized frame closes this one connection with a logged reason; other
  * workers are never disturbed.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import {
@@ -20,6 +19,7 @@ import {
 import type { Clock, TimerHandle } from '../clock.js';
 import type { MasterEventBus } from '../events.js';
 import type { ConnectedWorker, StepCommand, WorkerCapabilities, WorkerSessionHandler } from './connected-worker.js';
+import { refusalOf, type VerifyWorker } from './credentials.js';
 
 /** WebSocket close codes the master uses. */
 export const CLOSE = {
@@ -33,8 +33,8 @@ export const CLOSE = {
 
 /** What accepting an agent connection needs. */
 export interface AgentConnectionDeps {
-  /** Worker name → secret, for the workers allowed to connect with this protocol. */
-  secrets: ReadonlyMap<string, string>;
+  /** Checks a worker's name and secret (the coordinator's `verifyWorker`); constant time whatever the answer. */
+  verify: VerifyWorker;
   handler: WorkerSessionHandler;
   events: MasterEventBus;
   clock: Clock;
@@ -44,12 +44,6 @@ export interface AgentConnectionDeps {
   helloTimeoutMs?: number;
 }
 
-/** Compares two secrets in constant time (hashing first so lengths do not leak). */
-export function secretsEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 /** A live, authenticated Shepherd agent connection. */
 export class AgentConnection implements ConnectedWorker {
@@ -140,13 +134,9 @@ export function acceptAgentSocket(
       refuse(hello, 'SHEPHERD_E_WORKER_PROTOCOL', `protocol version ${hello.protocol} is not supported (this master speaks ${PROTOCOL_VERSION}); upgrade the agent`);
       return;
     }
-    const expected = deps.secrets.get(hello.name);
-    // Compare against a dummy for unknown names so both refusals take the same time.
-    const ok = secretsEqual(hello.secret, expected ?? '\0unknown') && expected !== undefined;
-    if (!ok) {
-      refuse(hello, 'SHEPHERD_E_WORKER_AUTH', expected === undefined
-        ? `no worker named "${hello.name}" is configured on this master`
-        : `wrong secret for worker "${hello.name}"`);
+    const verdict = deps.verify(hello.name, hello.secret);
+    if (verdict !== 'ok') {
+      refuse(hello, 'SHEPHERD_E_WORKER_AUTH', refusalOf(verdict, hello.name));
       return;
     }
     const conn = new AgentConnection(hello.name, hello.info, remote, socket, clock.now());

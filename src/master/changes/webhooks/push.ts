@@ -3,7 +3,7 @@
  * decisions around it: which change source it feeds, which changes and heads
  * it yields. The providers' files only translate their payloads into this.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import type { ChangeSourceConfig } from '../../config/schema.js';
 import { formatPath } from '../../config/load.js';
@@ -54,13 +54,7 @@ export function isNullRevision(revision: string): boolean {
   return /^0+$/.test(revision);
 }
 
-/** Compares two secrets in constant time (hashing first so unequal lengths leak nothing either). */
-export function secretsEqual(given: string, expected: string): boolean {
-  if (expected === '') return false;
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+export { secretsEqual } from '../../secrets.js';
 
 /** Parses a payload with a provider's zod schema; a mismatch is SHEPHERD_E_VALIDATION naming the field. */
 export function parsePayload<T extends z.ZodType>(schema: T, body: unknown, what: string): z.output<T> {
