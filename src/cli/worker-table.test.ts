@@ -23,6 +23,8 @@ describe('worker table', () => {
       paused: null,
       uptime: { d7: 0.9996, d30: 0.5 },
       builds_run: 12,
+      source: 'config',
+      maintenance: [],
     };
     const offline: WorkerJson = {
       ...base,

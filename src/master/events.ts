@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Build, BuildRequest, Change, Result, Step } from './domain.js';
+import type { Application, RegisteredWorker } from './store/store.js';
 
 /** Every lifecycle event the master emits, with its payload. */
 export interface MasterEvents {
@@ -26,6 +27,12 @@ export interface MasterEvents {
   'log:truncated': { stepId: number; limit: number };
   /** A worker's fleet state changed (offline → missing → orphaned, paused, back). */
   'worker:state': { worker: string; from: string; to: string };
+  /** A volunteer proposed a worker (`shepherd join`, the web form). */
+  'application:submitted': { application: Application };
+  /** An operator approved (the worker now exists) or declined an application. */
+  'application:decided': { application: Application };
+  /** A registered worker was retired: it can no longer connect; its history stays. */
+  'worker:retired': { worker: RegisteredWorker };
   /** A notifier gave up on a delivery after its retries. */
   'notify:failed': { notifier: string; buildId: number; error: string };
 }

@@ -21,6 +21,7 @@ import { GitPoller } from './changes/git-poller.js';
 import { ShepherdError } from './errors.js';
 import { startDigest } from './fleet/digest-service.js';
 import { startFleet } from './fleet/fleet-service.js';
+import { Applications } from './fleet/applications.js';
 import { registerHealthMetrics } from './fleet/health-metrics.js';
 import { createMetrics } from './metrics.js';
 import { createSmtpMailer } from './notify/mailer.js';
@@ -69,7 +70,15 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   const events = new MasterEventBus((event, error) => logger.error({ err: error, event }, 'event listener failed'));
   const store = await openStore(config.master.database);
-  const coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: secrets.apiToken, workerSecrets: secrets.workers });
+  let coordinator: Coordinator;
+  try {
+    // Workers approved from applications join the config file's; a name in both is refused here, before anything starts.
+    const registered = (await store.listRegisteredWorkers()).filter((w) => w.retiredAt === null);
+    coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: secrets.apiToken, workerSecrets: secrets.workers, registered });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const schedulers = new SchedulerService({ config, store, events, clock, logger, submit: (input) => coordinator.force(input) });
   const pollers = new Map(
     config.changes.map((source) => [
@@ -91,12 +100,20 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const connections = new Set<AgentConnection>();
   const heartbeatMs = config.master.heartbeat_interval;
   const onWorkerSocket = (socket: WebSocket, remote: string) =>
-    acceptAgentSocket(socket, remote, { secrets: secrets.workers, handler: coordinator, events, clock, logger, heartbeatMs }, (connection) => {
+    acceptAgentSocket(socket, remote, { verify: (name, secret) => coordinator.verifyWorker(name, secret), handler: coordinator, events, clock, logger, heartbeatMs }, (connection) => {
       connections.add(connection);
       socket.once('close', () => connections.delete(connection));
     });
 
+  // Known once listening (the port may be 0); links in API replies use it.
+  let publicUrl = config.master.public_url?.replace(/\/+$/, '') ?? '';
+  // One SMTP transport for every feature that mails.
+  const mailer = config.notify.mail ? createSmtpMailer(config.notify.mail, secrets) : undefined;
+  const applications = new Applications({ config, store, events, clock, logger, mailer, directory: coordinator, get publicUrl() { return publicUrl; } });
+
   const app = await createHttpServer(coordinator, {
+    applications,
+    publicUrl: () => publicUrl,
     logger,
     registry,
     onWorkerSocket: (socket, request) => onWorkerSocket(socket, request.ip),
@@ -136,9 +153,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const url = `http://${hostPart}:${actualPort}`;
-  const publicUrl = config.master.public_url?.replace(/\/+$/, '') ?? url;
-  // One SMTP transport for every feature that mails.
-  const mailer = config.notify.mail ? createSmtpMailer(config.notify.mail, secrets) : undefined;
+  publicUrl ||= url;
+  applications.start();
   const notifiers = startNotifiers({ config, secrets, store, events, clock, logger, publicUrl, ...(mailer ? { mailer } : {}) });
   const fleet = startFleet({
     config,
@@ -176,6 +192,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
         // Before the coordinator and the store: a decision run in flight records what it sent.
         await fleet.stop();
         await digest.stop();
+        await applications.stop();
         await schedulers.stop();
         metrics.close();
         await coordinator.stop();

@@ -47,6 +47,15 @@ export const WorkerInfo = z.object({
   dimensions: z.record(z.string(), z.string()),
   /** The admin contact from the worker's own config ("Name <mail>"), if any. */
   admin: z.string().optional(),
+  /**
+   * Maintenance windows from the worker's own config: each opens at `cron`
+   * (five fields, UTC) and lasts `duration_ms`; no missing-worker alert
+   * while one is open. The master ignores (and logs) a cron it cannot read.
+   */
+  maintenance: z
+    .array(z.object({ cron: z.string().min(1).max(200), duration_ms: z.number().int().positive() }))
+    .max(50)
+    .optional(),
 });
 export type WorkerInfo = z.infer<typeof WorkerInfo>;
 

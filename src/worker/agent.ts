@@ -76,7 +76,7 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
   const refusedBackoff = options.refusedBackoff ?? AGENT_DEFAULTS.refusedBackoff;
   const endpoint = workerEndpoint(options.master);
   const dir = resolve(options.dir);
-  const info = detectWorkerInfo({ admin: options.admin, dimensions: options.dimensions });
+  const info = detectWorkerInfo({ admin: options.admin, dimensions: options.dimensions, maintenance: options.maintenance });
   log(`shepherd worker agent ${info.agent_version} starting as ${options.name} in ${dir}; master ${endpoint}`);
 
   const helloWith = (held: HeldStep[]): Hello => ({ type: 'hello', protocol: PROTOCOL_VERSION, name: options.name, secret: options.secret, info, held });

@@ -53,6 +53,20 @@ describe('resolveWorkerOptions', () => {
     expect(overridden).toMatchObject({ name: 'from-flag', dir: resolve('here') });
   });
 
+  it('reads maintenance windows, naming a bad cron or duration', () => {
+    const base = 'master: ws://farm:8010\nname: w1\nsecret_env: SHEPHERD_SECRET\ndir: /w\n';
+    const file = configFile(`${base}maintenance:\n  - { cron: "0 2 * * 0", duration: 3h }\n  - { cron: "30 1 1 * *", duration: 1.5d }\n`);
+    expect(resolveWorkerOptions({ config: file }, env).maintenance).toEqual([
+      { cron: '0 2 * * 0', durationMs: 3 * 3_600_000 },
+      { cron: '30 1 1 * *', durationMs: 36 * 3_600_000 },
+    ]);
+    const bad = configFile(`${base}maintenance:\n  - { cron: "sunday", duration: forever }\n`);
+    expect(problems(() => resolveWorkerOptions({ config: bad }, env))).toEqual([
+      `${bad}: maintenance[0].cron: expected a five-field cron expression, in UTC ("0 2 * * 0": Sundays at 02:00)`,
+      `${bad}: maintenance[0].duration: expected a duration like "90m", "3h" or "1d"`,
+    ]);
+  });
+
   it('names the file, the key and the problem', () => {
     const file = configFile('master: ws://farm:8010\nname: w1\nsecret_env: SHEPHERD_MISSING\ndir: /w\n');
     expect(problems(() => resolveWorkerOptions({ config: file }, env))).toEqual([`${file}: secret_env: environment variable SHEPHERD_MISSING is not set`]);

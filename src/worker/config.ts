@@ -10,6 +10,8 @@
  *     dir: ./work            # relative to this file
  *     admin: Ada <ada@example.org>
  *     dimensions: { gpu: none }
+ *     maintenance:           # no missing-worker mail while a window is open
+ *       - { cron: "0 2 * * 0", duration: 3h }   # Sundays 02:00-05:00 UTC
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -17,6 +19,15 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { workerEndpoint } from './master-url.js';
 import type { AgentOptions } from './options.js';
+
+/** The durations a maintenance window takes: a number and a unit (s, m, h, d, w). */
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+function durationMs(text: string): number {
+  const [, amount, unit] = DURATION_RE.exec(text)!;
+  return Math.round(Number(amount) * UNIT_MS[unit!]!);
+}
 
 /** The schema of the worker's YAML file; every key may instead come from a flag. */
 export const WorkerConfigFile = z.strictObject({
@@ -33,6 +44,21 @@ export const WorkerConfigFile = z.strictObject({
     .record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]).transform(String))
     .optional()
     .describe('Extra dimensions, merged over the detected os and arch.'),
+  maintenance: z
+    .array(
+      z.strictObject({
+        cron: z
+          .string()
+          .regex(/^\S+(\s+\S+){4}$/, { message: 'expected a five-field cron expression, in UTC ("0 2 * * 0": Sundays at 02:00)' }),
+        duration: z
+          .string()
+          .regex(DURATION_RE, { message: 'expected a duration like "90m", "3h" or "1d"' })
+          .transform(durationMs),
+      }),
+    )
+    .max(50)
+    .optional()
+    .describe("Maintenance windows, reported to the master: while one is open this worker raises no missing-worker alert. The master checks each cron and ignores (and logs) one it cannot read."),
 });
 /** A parsed worker config file. */
 export type WorkerConfigFile = z.infer<typeof WorkerConfigFile>;
@@ -138,6 +164,7 @@ export function resolveWorkerOptions(flags: WorkerFlags, env: NodeJS.ProcessEnv 
     dir: resolve(base, dir.value),
     ...(admin ? { admin: admin.value } : {}),
     ...(file.dimensions ? { dimensions: file.dimensions } : {}),
+    ...(file.maintenance ? { maintenance: file.maintenance.map((w) => ({ cron: w.cron, durationMs: w.duration })) } : {}),
   };
 }
 

@@ -33,10 +33,12 @@ export interface InfoOverrides {
   admin?: string;
   /** Merged over the detected `os` and `arch`. */
   dimensions?: Record<string, string>;
+  /** Maintenance windows from the worker's own config. */
+  maintenance?: { cron: string; durationMs: number }[];
 }
 
 /** Detects this machine's description for `hello`. */
-export function detectWorkerInfo({ admin, dimensions = {} }: InfoOverrides = {}): WorkerInfo {
+export function detectWorkerInfo({ admin, dimensions = {}, maintenance }: InfoOverrides = {}): WorkerInfo {
   const os = process.platform;
   const arch = normalizeArch(osArch());
   let cpuCount: number;
@@ -53,5 +55,6 @@ export function detectWorkerInfo({ admin, dimensions = {} }: InfoOverrides = {})
     agent_version: AGENT_VERSION,
     dimensions: { os, arch, ...dimensions },
     ...(admin ? { admin } : {}),
+    ...(maintenance && maintenance.length > 0 ? { maintenance: maintenance.map((w) => ({ cron: w.cron, duration_ms: w.durationMs })) } : {}),
   };
 }

@@ -20,6 +20,8 @@ export interface AgentOptions {
   admin?: string;
   /** Extra dimensions, merged over the detected `os` and `arch`. */
   dimensions?: Record<string, string>;
+  /** Maintenance windows (cron in UTC, length) reported to the master: no missing-worker alert while one is open. */
+  maintenance?: { cron: string; durationMs: number }[];
   /** Time between SIGTERM and SIGKILL when the agent ends a step. */
   killGraceMs?: number;
   /** Unacknowledged output kept in memory across all steps before spilling to disk. */

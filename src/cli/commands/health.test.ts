@@ -102,6 +102,7 @@ describe('formatHealth', () => {
       missing_workers: [{ name: 'bsd-1', state: 'orphaned', since: 5 * 86_400_000, admins: ['Ada <ada@example.org>'] }],
       worker_states: {},
       attention: [],
+      queue_waits: [],
     };
     expect(formatHealth(document, now)).toBe(
       'farm health: 40/100\n' +

@@ -6,7 +6,7 @@
 import type { Config, ForceParamConfig } from '../config/schema.js';
 import type { BuildRequest, Change, Millis, Patch, Properties } from '../domain.js';
 import type { MasterEventBus } from '../events.js';
-import type { Store } from '../store/store.js';
+import type { MaintenanceWindow, Store } from '../store/store.js';
 
 /** A worker's live state, as the API shows it. */
 export interface WorkerView {
@@ -37,6 +37,10 @@ export interface WorkerView {
   uptime: { d7: number; d30: number };
   /** Finished builds it ran (all time). */
   buildsRun: number;
+  /** `config`: from the config file; `registered`: created by approving a volunteer's application. */
+  source: 'config' | 'registered';
+  /** Maintenance windows (no missing-worker alert while one is open): the config's, the agent's own config's, and those its admin set. */
+  maintenance: { cron: string; duration: Millis; from: 'config' | 'agent' | 'admin' }[];
 }
 
 /** Input for queueing a build request (forced, or from a scheduler). */
@@ -125,10 +129,14 @@ export interface MasterControl {
   cancelRequest(requestId: number): Promise<BuildRequest>;
   /** Every configured worker with its live state. */
   workers(): Promise<WorkerView[]>;
+  /** Whether a worker of that name exists now, and where it comes from (undefined: none, or retired). */
+  workerSource(name: string): 'config' | 'registered' | undefined;
   /** True when `secret` is this worker's own secret (its admin may pause it and set its contact). */
   isWorkerSecret(worker: string, secret: string): boolean;
   /** Pauses or resumes a worker: paused, it takes no new builds and raises no fleet alerts. */
   setPaused(worker: string, paused: boolean, by: string): Promise<void>;
+  /** Replaces the maintenance windows its admin set for a worker (empty: none). */
+  setMaintenance(worker: string, windows: MaintenanceWindow[]): Promise<void>;
   /** Sets the contact and notes its admin keeps for a worker. */
   setContact(worker: string, contact: string | undefined, notes: string | undefined): Promise<void>;
   /** A step log's current length in bytes, including output received but not yet stored. */

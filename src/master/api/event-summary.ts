@@ -71,6 +71,10 @@ export const eventSummaries: Summaries = {
   'worker:lost': ({ worker, builds }) => ({ worker, builds }),
   'worker:refused': ({ name, code, reason, remote }) => ({ name, code, reason, remote }),
   'log:truncated': ({ stepId, limit }) => ({ step_id: stepId, limit }),
+  // Names and states only: a volunteer's contact is shown to those who read the application list.
+  'application:submitted': ({ application }) => ({ application_id: application.id, name: application.name }),
+  'application:decided': ({ application }) => ({ application_id: application.id, name: application.name, state: application.state, worker: application.worker }),
+  'worker:retired': ({ worker }) => ({ worker: worker.name }),
 };
 
 /** Every event name, in the map's order (the summaries' keys: complete by their type). */

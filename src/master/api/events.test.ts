@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EVENT_NAMES } from './event-summary.js';
 import { createHttpServer } from './server.js';
 import { createTestControl, type TestControl } from './test-control.js';
 
@@ -50,7 +51,7 @@ describe('GET /api/v1/events', () => {
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const reader = response.body!.getReader();
     let text = await readUntil(reader, (t) => t.includes(': connected'));
-    expect(subscriptions.active).toBe(15);
+    expect(subscriptions.active).toBe(EVENT_NAMES.length);
 
     const { build, steps } = await control.startBuild('unix-tests', 'linux-1');
     control.sendOutput(steps[0]!.id, 'secret bytes');

@@ -58,6 +58,16 @@ const EXPECTED = [
   'get /api/v1/grid',
   'get /api/v1/coverage',
   'get /api/v1/health',
+  'get /api/v1/health/history',
+  'post /api/v1/workers/{name}/maintenance',
+  'post /api/v1/applications',
+  'get /api/v1/applications',
+  'get /api/v1/applications/{id}',
+  'post /api/v1/applications/{id}/approve',
+  'post /api/v1/applications/{id}/decline',
+  'post /api/v1/applications/{id}/status',
+  'post /api/v1/workers/{name}/retire',
+  'get /api/v1/retired-workers',
 ];
 
 describe('the OpenAPI document', () => {

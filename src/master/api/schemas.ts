@@ -5,6 +5,7 @@
  * components). JSON field names are snake_case; times are epoch milliseconds.
  */
 import { z } from 'zod';
+import { MaintenanceWindowEntry, NAME_RE } from '../config/schema.js';
 import { RESULTS } from '../domain.js';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { MasterEventName } from '../events.js';
@@ -202,6 +203,10 @@ export const WorkerJson = component(
       .object({ d7: z.number().min(0).max(1), d30: z.number().min(0).max(1) })
       .describe('Share of the last 7 and 30 days it was connected (0 to 1)'),
     builds_run: z.number().int().describe('Finished builds it ran'),
+    source: z.enum(['config', 'registered']).describe("`config`: from the config file; `registered`: created by approving a volunteer's application"),
+    maintenance: z
+      .array(z.object({ cron: z.string(), duration_ms: z.number().int(), from: z.enum(['config', 'agent', 'admin']) }))
+      .describe("Maintenance windows (no missing-worker alert while one is open): the config's, the agent's own config's, and those its admin set"),
   }),
 );
 /** A worker as JSON. */
@@ -492,6 +497,17 @@ export const HealthJson = component(
         }),
       )
       .describe('What to act on, most costly first'),
+    queue_waits: z
+      .array(
+        z.object({
+          builder: z.string(),
+          platform: z.string().describe('The platform of the worker that took the builds (config `platforms`; `other` when none matches)'),
+          builds: z.number().int(),
+          p50_ms: z.number().int(),
+          p95_ms: z.number().int(),
+        }),
+      )
+      .describe('How long requests waited for a worker over `fleet.health.queue_wait_window`, per builder and platform, longest p95 first'),
   }),
 );
 /** The health document as JSON. */
@@ -608,6 +624,138 @@ export const ContactBody = z.strictObject({
   contact: z.string().min(3).max(300).optional().describe('"Name <mail>": who runs the machine'),
   notes: z.string().max(2000).optional(),
 });
+
+/** `POST /workers/:name/maintenance`: replaces the windows its admin set. */
+export const MaintenanceBody = z.strictObject({
+  windows: z
+    .array(MaintenanceWindowEntry)
+    .max(50)
+    .describe('Each opens at `cron` (five fields, UTC) and lasts `duration` ("3h"); an empty list clears them'),
+});
+
+/** `POST /api/v1/applications`: a volunteer proposing a worker. */
+export const JoinBody = z.strictObject({
+  name: z.string().max(100).regex(NAME_RE, { message: 'expected a worker name of letters, digits, ".", "_" or "-"' }).describe('The worker name proposed'),
+  dimensions: z
+    .record(z.string().min(1).max(100), z.string().min(1).max(200))
+    .refine((d) => Object.keys(d).length <= 50, 'at most 50 dimensions')
+    .describe('What the machine is (os, arch, libc...): builders select workers on these'),
+  max_builds: z.number().int().min(1).max(64).default(1),
+  contact: z
+    .string()
+    .min(3)
+    .max(300)
+    .regex(/^[^<>]*<[^<>@\s]+@[^<>@\s]+>$|^[^<>@\s]+@[^<>@\s]+$/, { message: 'expected "Name <mail@example.org>" or a mail address' })
+    .describe("The volunteer who will run it: told of the decision and, later, when the worker goes missing"),
+  notes: z.string().max(2000).optional().describe('Anything operators should know (where it runs, how long it is offered)'),
+});
+/** A join request as sent. */
+export type JoinBody = z.infer<typeof JoinBody>;
+
+/** `POST /applications/:id/approve`. */
+export const ApproveBody = z
+  .strictObject({
+    name: z.string().max(100).regex(NAME_RE, { message: 'expected a worker name of letters, digits, ".", "_" or "-"' }).optional().describe('Create the worker under another name than proposed'),
+    max_builds: z.number().int().min(1).max(1000).optional(),
+    by: z.string().min(1).max(200).optional().describe('Who decided (default "operator"); the CLI sends the local user name'),
+  })
+  .prefault({});
+/** `POST /applications/:id/decline`. */
+export const DeclineBody = z.strictObject({
+  reason: z.string().min(1).max(2000).describe('Told to the volunteer'),
+  by: z.string().min(1).max(200).optional(),
+});
+/** `POST /workers/:name/retire`. */
+export const RetireBody = z.strictObject({ by: z.string().min(1).max(200).optional() }).prefault({});
+/** `/applications/:id`. */
+export const ApplicationParams = z.strictObject({ id: IdText });
+
+/** An application, as operators see it (never its token). */
+export const ApplicationJson = component(
+  'Application',
+  "A volunteer's proposal of a worker, and what operators decided.",
+  z.object({
+    id: Id,
+    name: z.string(),
+    dimensions: z.record(z.string(), z.string()),
+    max_builds: z.number().int(),
+    contact: z.string(),
+    notes: z.string().nullable(),
+    state: z.enum(['pending', 'approved', 'declined']),
+    submitted_at: Millis,
+    decided_by: z.string().nullable(),
+    decided_at: Millis.nullable(),
+    reason: z.string().nullable(),
+    worker: z.string().nullable().describe('Approved: the worker it created'),
+    platforms: z.array(z.string()).describe('Platforms (config `platforms`) the proposed machine would count for'),
+    builders: z.array(z.string()).describe('Builders it could run, from its dimensions'),
+  }),
+);
+/** An application as JSON. */
+export type ApplicationJson = z.infer<typeof ApplicationJson>;
+/** `GET /applications`. */
+export const ApplicationListJson = component('ApplicationList', 'Applications, newest first.', z.object({ applications: z.array(ApplicationJson) }));
+/** `GET /applications?state=`. */
+export const ApplicationsQuery = z.strictObject({ state: z.enum(['pending', 'approved', 'declined']).optional() });
+/** `POST /applications`: what the volunteer keeps. */
+export const JoinReplyJson = component(
+  'JoinReply',
+  'The application and the token its volunteer collects the outcome with (shown only here).',
+  z.object({
+    application: ApplicationJson,
+    token: z.string().describe('Keep it: `shepherd join --status ID --token TOKEN` (or the join page) shows the outcome and, once approved, the secret'),
+    status_url: z.string(),
+  }),
+);
+/** The join reply as JSON. */
+export type JoinReplyJson = z.infer<typeof JoinReplyJson>;
+/** `GET /applications/:id/status` (the volunteer, with the application's token). */
+export const ApplicationStatusJson = component(
+  'ApplicationStatus',
+  "Where a volunteer's application stands; once approved, the new worker's secret, exactly once.",
+  z.object({
+    id: Id,
+    state: z.enum(['pending', 'approved', 'declined']),
+    reason: z.string().nullable(),
+    worker: z.string().nullable(),
+    secret: z.string().nullable().describe('Approved: the worker secret, returned by the first call after approval only'),
+    secret_collected_at: Millis.nullable(),
+    command: z.string().nullable().describe('Approved, first call: the exact command that starts the agent'),
+    config: z.string().nullable().describe('Approved, first call: the worker config file to save as worker.yml'),
+  }),
+);
+/** An application's status as JSON. */
+export type ApplicationStatusJson = z.infer<typeof ApplicationStatusJson>;
+/** A retired worker: its history stays. */
+export const RetiredWorkerJson = component(
+  'RetiredWorker',
+  'A registered worker that was retired; its builds and presence history stay.',
+  z.object({
+    name: z.string(),
+    dimensions: z.record(z.string(), z.string()),
+    admins: z.array(z.string()),
+    application_id: Id,
+    created_at: Millis,
+    retired_at: Millis,
+    retired_by: z.string().nullable(),
+    builds_run: z.number().int(),
+  }),
+);
+/** A retired worker as JSON. */
+export type RetiredWorkerJson = z.infer<typeof RetiredWorkerJson>;
+/** `GET /retired-workers`. */
+export const RetiredWorkerListJson = component('RetiredWorkerList', 'Retired workers, most recently retired first.', z.object({ workers: z.array(RetiredWorkerJson) }));
+/** `GET /health/history`. */
+export const HealthHistoryQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(366).default(30) });
+export const HealthHistoryJson = component(
+  'HealthHistory',
+  "The farm's score over time, one sample per `fleet.health.sample_every`, oldest first.",
+  z.object({
+    samples: z.array(z.object({ at: Millis, score: z.number(), platforms: z.record(z.string(), z.number()) })),
+  }),
+);
+/** Health history as JSON. */
+export type HealthHistoryJson = z.infer<typeof HealthHistoryJson>;
 
 /** `POST /builds/:id/cancel`. */
 export const CancelBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() }).prefault({});

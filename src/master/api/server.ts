@@ -16,6 +16,7 @@ import { ApiRouter } from './route.js';
 import { registerBuilderRoutes } from './routes/builders.js';
 import { registerBuildRoutes } from './routes/builds.js';
 import { registerChangeRoutes } from './routes/changes.js';
+import { registerApplicationRoutes } from './routes/applications.js';
 import { registerCoverageRoutes } from './routes/coverage.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerSchedulerRoutes } from './routes/schedulers.js';
@@ -28,7 +29,8 @@ import { registerOverviewRoutes } from './routes/overview.js';
 import { registerRequestRoutes } from './routes/requests.js';
 import { registerWorkerRoutes } from './routes/workers.js';
 import { shepherdVersion } from './version.js';
-import { findWebRoot, registerWebUi, uiFallback } from './web-ui.js';
+import type { ApplicationControl } from '../fleet/applications.js';
+import { findWebRoot, registerWebUi, registerWorkerBundle, uiFallback } from './web-ui.js';
 
 /** What the server needs besides the master itself. */
 export interface HttpServerOptions {
@@ -42,6 +44,10 @@ export interface HttpServerOptions {
   sources?: ChangeSourceControl;
   /** The schedulers (force with parameters, try). Absent: none are configured. */
   schedulers?: SchedulerControl;
+  /** Volunteers' applications and registered workers. Absent: applications are refused (403). */
+  applications?: ApplicationControl;
+  /** The master's public address (`master.public_url`, else where it listens), for links in replies. */
+  publicUrl?: () => string;
   /** Where the built web UI is (default: found next to the master, see `findWebRoot`; null: none). */
   webRoot?: string | null;
   /** Registers more routes outside the API router (the push webhooks under /hooks). */
@@ -57,6 +63,30 @@ const NO_SCHEDULERS: SchedulerControl = {
   submitTry: async () => {
     throw new ShepherdError('SHEPHERD_E_NOT_FOUND', 'no try scheduler is configured: add one with `try:` under schedulers');
   },
+};
+
+/** Applications when the master runs without the service (bare test servers): refused, listed empty. */
+const NO_APPLICATIONS: ApplicationControl = {
+  submit: async () => {
+    throw new ShepherdError('SHEPHERD_E_FORBIDDEN', 'this master does not take applications');
+  },
+  list: async () => [],
+  get: async (id) => {
+    throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no application with id ${id}`);
+  },
+  approve: async (id) => {
+    throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no application with id ${id}`);
+  },
+  decline: async (id) => {
+    throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no application with id ${id}`);
+  },
+  status: async (id) => {
+    throw new ShepherdError('SHEPHERD_E_UNAUTHORIZED', `no application ${id} with that token`);
+  },
+  retire: async (name) => {
+    throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no registered worker named "${name}"`);
+  },
+  retired: async () => [],
 };
 
 /** Builds the HTTP server (not yet listening). */
@@ -120,11 +150,13 @@ export async function createHttpServer(control: MasterControl, options: HttpServ
   registerOverviewRoutes(api, control);
   registerGridRoutes(api, control);
   registerCoverageRoutes(api, control);
+  registerApplicationRoutes(api, control, options.applications ?? NO_APPLICATIONS, options.publicUrl ?? (() => ''));
   registerHealthRoutes(api, control);
   const tryLimits = control.config.schedulers.map((s) => s.try?.max_patch ?? 0);
   registerSchedulerRoutes(api, options.schedulers ?? NO_SCHEDULERS, { maxPatchBytes: Math.max(1024 * 1024, ...tryLimits) });
   registerMetricsRoute(api, options.registry);
   await options.extraRoutes?.(app);
   await registerWebUi(app, webRoot);
+  registerWorkerBundle(app);
   return app;
 }

@@ -159,5 +159,7 @@ export function workerJson(worker: WorkerView): WorkerJson {
     paused: worker.paused,
     uptime: { ...worker.uptime },
     builds_run: worker.buildsRun,
+    source: worker.source,
+    maintenance: worker.maintenance.map((w) => ({ cron: w.cron, duration_ms: w.duration, from: w.from })),
   };
 }

@@ -5,7 +5,7 @@
  * UI's own URLs (`/builds/12`) are shareable and survive a reload. Without
  * a built UI, `/` says how to build it.
  */
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -53,6 +53,24 @@ export async function registerWebUi(app: FastifyInstance, root: string | null): 
     return sendIndex(reply, root);
   });
 }
+
+/**
+ * `GET /worker/shepherd-worker.mjs`: the worker agent's one-file bundle
+ * (`dist/shepherd-worker.mjs`, made by `npm run build`), so a volunteer or a
+ * cloud instance fetches the agent from the master it will connect to.
+ */
+export function registerWorkerBundle(app: FastifyInstance): void {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Next to the compiled master (dist/src/master/api), or under the repository when running from sources.
+  const found = [resolve(here, '../../..', BUNDLE), resolve(here, '../../../dist', BUNDLE)].find((path) => existsSync(path));
+  app.get('/worker/shepherd-worker.mjs', async function workerBundle(_request, reply) {
+    if (found === undefined) {
+      return reply.code(404).type('text/plain; charset=utf-8').send('the worker bundle is not built: run `npm run build` on the master\n');
+    }
+    return reply.header('cache-control', 'no-cache').type('text/javascript; charset=utf-8').send(createReadStream(found));
+  });
+}
+const BUNDLE = 'shepherd-worker.mjs';
 
 function sendIndex(reply: FastifyReply, root: string): FastifyReply {
   // Never cached: it names the current (hashed) asset files.

@@ -73,4 +73,34 @@ describe("a worker's admin", () => {
     worker = (await app.inject({ method: 'GET', url: '/api/v1/workers/mac-1' })).json();
     expect(worker.notes).toBe('under the desk');
   });
+
+  it('sets maintenance windows, shown with those of the config and of the agent\'s own config', async () => {
+    await control.connect('linux-1', {
+      maintenance: [
+        { cron: '0 2 * * 0', duration_ms: 3 * 3_600_000 },
+        { cron: 'not a cron', duration_ms: 60_000 },
+      ],
+    });
+    const set = await app.inject({
+      method: 'POST', url: '/api/v1/workers/linux-1/maintenance', headers: asAdmin('linux-1'),
+      payload: { windows: [{ cron: '0 22 * * 5', duration: '2d' }] },
+    });
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json().maintenance).toEqual([
+      { cron: '0 2 * * 0', duration_ms: 3 * 3_600_000, from: 'agent' },
+      { cron: '0 22 * * 5', duration_ms: 2 * 86_400_000, from: 'admin' },
+    ]);
+    const bad = await app.inject({
+      method: 'POST', url: '/api/v1/workers/linux-1/maintenance', headers: asAdmin('linux-1'),
+      payload: { windows: [{ cron: '61 * * * *', duration: '1h' }] },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details.field).toBe('windows[0].cron');
+    const refused = await app.inject({ method: 'POST', url: '/api/v1/workers/linux-1/maintenance', headers: asAdmin('mac-1'), payload: { windows: [] } });
+    expect(refused.statusCode).toBe(401);
+    const cleared = await app.inject({ method: 'POST', url: '/api/v1/workers/linux-1/maintenance', headers: { authorization: `Bearer ${TEST_TOKEN}` }, payload: { windows: [] } });
+    expect(cleared.json().maintenance).toEqual([{ cron: '0 2 * * 0', duration_ms: 3 * 3_600_000, from: 'agent' }]);
+    // Kept across a restart: read back from the store.
+    expect((await control.store.getWorkerFlags()).find((f) => f.worker === 'linux-1')?.maintenance).toEqual([]);
+  });
 });

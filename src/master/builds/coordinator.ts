@@ -15,7 +15,6 @@
  * `../scheduling/`; this file is the shell that does the I/O. Each build's
  * state changes run one at a time on that build's own promise chain.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HeldStep, StepCommand, StepOutcome } from '../../protocol/index.js';
 import { redactUrl } from '../changes/redact-url.js';
@@ -40,7 +39,9 @@ import {
   type HaltReason,
 } from '../scheduling/step-plan.js';
 import { uptimeRatio } from '../fleet/uptime.js';
-import type { Store, WorkerSession } from '../store/store.js';
+import type { MaintenanceWindow, RegisteredWorker, Store, WorkerSession } from '../store/store.js';
+import { nightlyProblem } from '../schedulers/nightly.js';
+import { WorkerCredentials, type WorkerVerdict } from '../workers/credentials.js';
 import type { ConnectedWorker, WorkerSessionHandler } from '../workers/connected-worker.js';
 import { RequestQueue } from './request-queue.js';
 
@@ -58,8 +59,10 @@ export interface CoordinatorDeps {
   clock: Clock;
   logger: Logger;
   apiToken: string | null;
-  /** Each worker's secret, so its admin can pause it or set its contact (default: none). */
+  /** Each config worker's secret: it connects with it, and its admin may pause it or set its contact (default: none). */
   workerSecrets?: ReadonlyMap<string, string>;
+  /** Workers created by approving applications and not retired (the store's; default none). Their names differ from the config's. */
+  registered?: readonly RegisteredWorker[];
 }
 
 /** A build this master is running (or waiting to resume). */
@@ -80,9 +83,12 @@ interface ActiveBuild {
   chain: Promise<void>;
 }
 
-/** A configured worker's live state. */
+/** A worker's live state: one from the config file, or one registered by approving an application. */
 interface WorkerState {
   config: WorkerConfig;
+  source: 'config' | 'registered';
+  /** Windows its admin set through the CLI or API. */
+  maintenance: MaintenanceWindow[];
   connection: ConnectedWorker | null;
   builds: Set<number>;
   lostTimer: TimerHandle | null;
@@ -106,7 +112,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   readonly #selectors: ReadonlyMap<string, WorkerSelector>;
   readonly #workers = new Map<string, WorkerState>();
   readonly #active = new Map<number, ActiveBuild>();
-  readonly #workerSecrets: ReadonlyMap<string, string>;
+  readonly #credentials: WorkerCredentials;
   /** Running step id → its build. */
   readonly #stepOwner = new Map<number, ActiveBuild>();
   /**
@@ -125,7 +131,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     this.store = deps.store;
     this.events = deps.events;
     this.apiToken = deps.apiToken;
-    this.#workerSecrets = deps.workerSecrets ?? new Map();
+    this.#credentials = WorkerCredentials.fromSecrets(deps.workerSecrets ?? new Map());
     // The fleet decides when a disconnected worker is missing or orphaned; the views show it.
     this.events.on('worker:state', ({ worker, to }) => {
       const state = this.#workers.get(worker);
@@ -135,9 +141,63 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     this.#log = deps.logger;
     this.#builders = new Map(deps.config.builders.map((b) => [b.name, b]));
     this.#selectors = new Map(deps.config.builders.map((b) => [b.name, b.workers]));
-    for (const worker of deps.config.workers) {
-      this.#workers.set(worker.name, { config: worker, connection: null, builds: new Set(), lostTimer: null, paused: null, contact: null, notes: worker.notes ?? null, absence: null });
+    for (const worker of deps.config.workers) this.#addWorker(worker, 'config');
+    for (const worker of deps.registered ?? []) this.addRegisteredWorker(worker);
+  }
+
+  #addWorker(config: WorkerConfig, source: WorkerState['source']): void {
+    this.#workers.set(config.name, {
+      config, source, maintenance: [], connection: null, builds: new Set(), lostTimer: null, paused: null, contact: null, notes: config.notes ?? null, absence: null,
+    });
+  }
+
+  // ------------------------------------------------------------------ workers that join and leave while the master runs
+
+  /** Adds a worker registered by approving an application; it may connect once its secret is collected. */
+  addRegisteredWorker(worker: RegisteredWorker): void {
+    if (this.#workers.has(worker.name)) {
+      const clash = this.#workers.get(worker.name)!.source === 'config' ? 'a worker in the config file' : 'another registered worker';
+      throw new ShepherdError('SHEPHERD_E_CONFIG', `worker "${worker.name}" is registered (application ${worker.applicationId}) and is also ${clash}: rename the config file's worker`, {
+        details: { worker: worker.name },
+      });
     }
+    this.#addWorker(registeredWorkerConfig(worker), 'registered');
+    this.#credentials.set(worker.name, worker.secretHash);
+    this.#scheduleDispatch();
+  }
+
+  /** Records the secret a registered worker's volunteer just collected. */
+  setWorkerSecretHash(name: string, hash: string): void {
+    if (this.#workers.get(name)?.source === 'registered') this.#credentials.set(name, hash);
+  }
+
+  /** Whether a worker of that name exists now (config or registered), and where it comes from. */
+  workerSource(name: string): WorkerState['source'] | undefined {
+    return this.#workers.get(name)?.source;
+  }
+
+  /**
+   * Removes a retired registered worker: it is disconnected and may not
+   * connect again. SHEPHERD_E_CONFLICT while it runs builds (pause it and let
+   * them finish) or when it comes from the config file (remove it there).
+   */
+  removeRegisteredWorker(name: string): void {
+    const state = this.#workerState(name);
+    if (state.source === 'config') {
+      throw new ShepherdError('SHEPHERD_E_CONFLICT', `worker "${name}" is defined in the config file: remove it there and restart the master (its history stays)`, { details: { worker: name } });
+    }
+    if (state.builds.size > 0) {
+      throw new ShepherdError('SHEPHERD_E_CONFLICT', `worker "${name}" is running builds ${[...state.builds].join(', ')}: pause it, let them finish, then retire it`, { details: { worker: name } });
+    }
+    this.#credentials.delete(name);
+    state.lostTimer?.cancel();
+    this.#workers.delete(name);
+    state.connection?.close('worker retired');
+  }
+
+  /** Checks a worker's name and secret (constant time). */
+  verifyWorker(name: string, secret: string): WorkerVerdict {
+    return this.#credentials.verify(name, secret);
   }
 
   // ------------------------------------------------------------------ start-up and shutdown
@@ -152,6 +212,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       state.paused = flags.paused ? { by: flags.pausedBy, at: flags.pausedAt } : null;
       state.contact = flags.contact;
       state.notes = flags.notes ?? state.config.notes ?? null;
+      state.maintenance = flags.maintenance.map((w) => ({ ...w }));
     }
     for (const request of await this.store.listQueuedRequests()) this.#queue.add(request);
     const running = await this.store.listBuilds({ state: 'running', limit: 1_000_000 });
@@ -253,8 +314,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   }
 
   isWorkerSecret(worker: string, secret: string): boolean {
-    const expected = this.#workerSecrets.get(worker);
-    return expected !== undefined && sameSecret(secret, expected);
+    return this.#credentials.verify(worker, secret) === 'ok';
   }
 
   async setPaused(worker: string, paused: boolean, by: string): Promise<void> {
@@ -267,6 +327,12 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     const after = this.#viewState(state);
     if (after !== before) this.events.emit('worker:state', { worker, from: before, to: after });
     if (!paused) this.#scheduleDispatch();
+  }
+
+  async setMaintenance(worker: string, windows: MaintenanceWindow[]): Promise<void> {
+    const state = this.#workerState(worker);
+    await this.store.setWorkerMaintenance(worker, windows);
+    state.maintenance = windows.map((w) => ({ ...w }));
   }
 
   async setContact(worker: string, contact: string | undefined, notes: string | undefined): Promise<void> {
@@ -293,7 +359,8 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       const connection = state.connection;
       const info = connection ? { ...connection.info } : (row?.info ?? null);
       const reported = typeof info?.admin === 'string' && info.admin ? info.admin : null;
-      const configured = state.config.admins;
+      // A registered worker's admins are its application's contact until its admin sets another.
+      const configured = state.source === 'registered' && state.contact ? [state.contact] : state.config.admins;
       return {
         name,
         dimensions: this.#dimensionsOf(state),
@@ -314,6 +381,12 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
           d30: uptimeRatio(sessionsOf.get(name) ?? [], now - UPTIME_LONG_MS, now),
         },
         buildsRun: buildsRun[name] ?? 0,
+        source: state.source,
+        maintenance: [
+          ...state.config.maintenance.map((w) => ({ cron: w.cron, duration: w.duration, from: 'config' as const })),
+          ...reportedMaintenance(info).map((w) => ({ ...w, from: 'agent' as const })),
+          ...state.maintenance.map((w) => ({ ...w, from: 'admin' as const })),
+        ],
       } satisfies WorkerView;
     });
   }
@@ -739,10 +812,28 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   }
 }
 
-/** Constant-time comparison of secrets (hashed first, so lengths do not leak). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
+/** A registered worker as the config file would have described it. */
+function registeredWorkerConfig(worker: RegisteredWorker): WorkerConfig {
+  return {
+    name: worker.name,
+    // Registered workers authenticate with their collected secret's hash, not an environment variable.
+    secret_env: '',
+    max_builds: worker.maxBuilds,
+    dimensions: { ...worker.dimensions },
+    admins: [...worker.admins],
+    ...(worker.notes !== null ? { notes: worker.notes } : {}),
+    maintenance: [],
+  };
+}
+
+/** The maintenance windows the agent reported from its own config; ones with a cron that cannot be read are left out. */
+function reportedMaintenance(info: Record<string, unknown> | null): MaintenanceWindow[] {
+  const windows = Array.isArray(info?.maintenance) ? info.maintenance : [];
+  return windows.flatMap((w: unknown) => {
+    const { cron, duration_ms } = (w ?? {}) as { cron?: unknown; duration_ms?: unknown };
+    if (typeof cron !== 'string' || typeof duration_ms !== 'number' || !(duration_ms > 0)) return [];
+    return nightlyProblem({ cron, timezone: 'UTC' }) ? [] : [{ cron, duration: duration_ms }];
+  });
 }
 
 /** Whether two "Name <mail>" contacts name the same address (case-insensitively), or are the same text. */

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { nightlyProblem } from '../schedulers/nightly.js';
 import { Duration, Size } from './units.js';
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const Name = (what: string) =>
@@ -64,6 +64,23 @@ export const MasterSection = z.strictObject({
   ),
 });
 
+/** A maintenance window: the worker config's, and what an admin sets through the API (same rules). */
+export const MaintenanceWindowEntry = z
+  .strictObject({
+    cron: z
+      .string()
+      .superRefine((cron, ctx) => {
+        const problem = nightlyProblem({ cron, timezone: 'UTC' });
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .describe('When a window opens: five-field cron, in UTC ("0 2 * * 0": Sundays at 02:00).'),
+    // Undescribed: the docs recognise the Duration schema itself (a description makes a copy).
+    duration: Duration,
+  })
+  .superRefine((window, ctx) => {
+    if (window.duration <= 0) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'expected a duration above 0' });
+  });
+
 export const WorkerEntry = z.strictObject({
   name: Name('worker').describe('Unique worker name; the agent connects with it.'),
   secret_env: EnvName.describe("Environment variable on the master holding this worker's secret."),
@@ -78,23 +95,7 @@ export const WorkerEntry = z.strictObject({
   notes: z.string().max(2000).optional().describe('Free text shown with the worker (where it is, who pays for it...).'),
   missing_after: Duration.optional().describe('Overrides fleet.missing_after for this worker.'),
   maintenance: z
-    .array(
-      z
-        .strictObject({
-          cron: z
-            .string()
-            .superRefine((cron, ctx) => {
-              const problem = nightlyProblem({ cron, timezone: 'UTC' });
-              if (problem) ctx.addIssue({ code: 'custom', message: problem });
-            })
-            .describe('When a window opens: five-field cron, in UTC ("0 2 * * 0": Sundays at 02:00).'),
-          // Undescribed: the docs recognise the Duration schema itself (a description makes a copy).
-          duration: Duration,
-        })
-        .superRefine((window, ctx) => {
-          if (window.duration <= 0) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'expected a duration above 0' });
-        }),
-    )
+    .array(MaintenanceWindowEntry)
     .default([])
     .describe(
       'Maintenance windows, each opening at `cron` and lasting `duration` (above 0): while one is open the worker raises no missing-worker alert, and its absence counts again from its end.',
@@ -364,6 +365,29 @@ export const FleetSection = z.strictObject({
     })
     .prefault({})
     .describe("When the farm's health digest is mailed to `announce` (see docs/fleet.md); a suspect worker's admins are told once per suspicion."),
+  operators: z
+    .array(z.string().min(3))
+    .default([])
+    .describe('Who approves volunteers\' applications ("Name <mail>"): told of each new one and reminded every `remind_every` while it waits.'),
+  join: z
+    .strictObject({
+      open: z.boolean().default(true).describe('Accept applications from `shepherd join` and the web form (false: refused with 403).'),
+      max_pending: z.number().int().min(1).max(1000).default(20).describe('Applications waiting at once; more are refused (429) until operators decide.'),
+    })
+    .prefault({})
+    .describe('Volunteers proposing workers (see docs/fleet.md, "Joining the farm").'),
+  health: z
+    .strictObject({
+      red_for: Duration.prefault('7d').describe('A builder failing this long is flagged (health page, home page, weekly digest), never re-mailed per build.'),
+      stale_after: Duration.prefault('1d').describe('A builder with requests waiting this long and no build finished since: stale.'),
+      suspect_window: Duration.prefault('7d').describe('Failures of a worker where its peers passed the same revision count over this window...'),
+      suspect_threshold: z.number().int().min(1).max(1000).default(3).describe('...and this many make it suspect.'),
+      auto_pause_suspects: z.boolean().default(false).describe('Pause a suspect worker when its admins are told (once per suspicion; resuming it sticks).'),
+      sample_every: Duration.prefault('1h').describe('How often the farm score is recorded for its history.'),
+      queue_wait_window: Duration.prefault('7d').describe('Queue waits (p50/p95 per builder and platform) are computed over this window.'),
+    })
+    .prefault({})
+    .describe('Thresholds of the farm-health score and flags (docs/fleet.md).'),
 });
 
 /** A platform: the workers matching a dimension selector, and how many of them should be live. */

@@ -16,6 +16,7 @@ const allWell: HealthJson = {
   missing_workers: [],
   worker_states: { building: 0, idle: 2, paused: 0, offline: 0, missing: 0, orphaned: 0 },
   attention: [],
+  queue_waits: [],
 };
 
 const suspect: HealthJson['suspect_workers'][number] = {

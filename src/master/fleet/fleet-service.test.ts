@@ -64,6 +64,8 @@ fleet: { announce: [volunteers@example.org], missing_after: 1m, remind_every: 1h
       name: w.name,
       dimensions: { ...w.dimensions },
       maxBuilds: 1,
+      source: 'config',
+      maintenance: w.maintenance.map((m) => ({ cron: m.cron, duration: m.duration, from: 'config' as const })),
       state: 'offline',
       connected: false,
       builds: [],
@@ -282,15 +284,21 @@ fleet: { announce: [volunteers@example.org], missing_after: 1m, remind_every: 1h
 });
 
 describe('fleetWorkerOf', () => {
-  it("takes the worker's maintenance windows from its config entry (none without one)", () => {
-    const config = parseConfig(
-      parseYaml('workers:\n  - { name: w1, secret_env: W1, maintenance: [{ cron: "0 2 * * 0", duration: 3h }] }\n'),
-      'test.yml',
-      '/tmp',
-    );
-    const view = { name: 'w1', dimensions: {}, admins: [], connected: false, state: 'offline', info: null, paused: null } as unknown as WorkerView;
+  it("takes the worker's maintenance windows from its view: the config's, the agent's and its admin's (none without)", () => {
+    const view = {
+      name: 'w1', dimensions: {}, admins: [], connected: false, state: 'offline', info: null, paused: null,
+      maintenance: [
+        { cron: '0 2 * * 0', duration: 3 * HOUR, from: 'config' },
+        { cron: '0 3 * * 1', duration: HOUR, from: 'agent' },
+        { cron: '0 4 * * 2', duration: 2 * HOUR, from: 'admin' },
+      ],
+    } as unknown as WorkerView;
     const context = { fleetMissingAfter: HOUR, disconnectSeen: undefined, now: DAY };
-    expect(fleetWorkerOf(view, config.workers[0], undefined, false, context).maintenance).toEqual([{ cron: '0 2 * * 0', duration: 3 * HOUR }]);
-    expect(fleetWorkerOf(view, undefined, undefined, false, context).maintenance).toEqual([]);
+    expect(fleetWorkerOf(view, undefined, undefined, false, context).maintenance).toEqual([
+      { cron: '0 2 * * 0', duration: 3 * HOUR },
+      { cron: '0 3 * * 1', duration: HOUR },
+      { cron: '0 4 * * 2', duration: 2 * HOUR },
+    ]);
+    expect(fleetWorkerOf({ ...view, maintenance: [] }, undefined, undefined, false, context).maintenance).toEqual([]);
   });
 });

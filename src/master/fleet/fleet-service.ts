@@ -63,7 +63,8 @@ const RETRY_MAX_MS = 3_600_000;
  * contact its admin set, else what the agent reported). Disconnected: since
  * the store's `lastSeen`, unless the store has not caught up with a
  * disconnect that just happened (its row still says connected), then since
- * the disconnect event. Maintenance windows: the config's.
+ * the disconnect event. Maintenance windows: the view's (config, the agent's own
+ * config, and those its admin set).
  */
 export function fleetWorkerOf(
   view: WorkerView,
@@ -87,7 +88,7 @@ export function fleetWorkerOf(
     paused: paused || view.paused !== null,
     disconnectedAt,
     missingAfter: entry?.missing_after ?? context.fleetMissingAfter,
-    maintenance: (entry?.maintenance ?? []).map((w) => ({ cron: w.cron, duration: w.duration })),
+    maintenance: view.maintenance.map((w) => ({ cron: w.cron, duration: w.duration })),
   };
 }
 

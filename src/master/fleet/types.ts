@@ -32,10 +32,13 @@ export interface FleetWorker {
 
 /**
  * The kinds of fleet mail: about a missing worker, plus the weekly `digest`
- * (worker `*`, episode = the fire time) and telling a `suspect` worker's
- * admins (episode = the suspicion's `since`).
+ * (worker `*`, episode = the fire time), telling a `suspect` worker's
+ * admins (episode = the suspicion's `since`), telling operators of a
+ * pending `application` (worker `application/ID`, episode = its submission,
+ * sequence 0 = new, n = the n-th reminder) and telling the volunteer the
+ * `decision` (same worker and episode, sequence 0).
  */
-export type AlertKind = 'missing' | 'reminder' | 'orphaned' | 'recovered' | 'digest' | 'suspect';
+export type AlertKind = 'missing' | 'reminder' | 'orphaned' | 'recovered' | 'digest' | 'suspect' | 'application' | 'decision';
 
 /**
  * One mail decided on. `episode` is the disconnection it is about (its

@@ -1,11 +1,12 @@
 /**
- * Workers: every configured worker with its live state.
+ * Workers: every worker (the config file's and those registered by
+ * approving applications) with its live state, and what its admin may set.
  */
 import { ShepherdError } from '../../errors.js';
 import type { MasterControl } from '../control.js';
 import type { ApiRouter } from '../route.js';
 import { requireTokenOrWorkerSecret } from '../auth.js';
-import { ContactBody, NameParams, PauseBody, WorkerJson, WorkerListJson } from '../schemas.js';
+import { ContactBody, MaintenanceBody, NameParams, PauseBody, WorkerJson, WorkerListJson } from '../schemas.js';
 import { workerJson } from '../views.js';
 
 /** `GET /api/v1/workers`, `GET /api/v1/workers/:name`, and the admin's pause, resume and contact. */
@@ -86,10 +87,30 @@ export function registerWorkerRoutes(api: ApiRouter, control: MasterControl): vo
       return view(params.name);
     },
   });
+
+  api.route({
+    method: 'POST',
+    url: '/api/v1/workers/:name/maintenance',
+    operationId: 'setWorkerMaintenance',
+    summary: "Replace the maintenance windows a worker's admin set",
+    description:
+      "Needs the worker's own secret (its admin) or the API token. While a window is open the worker raises no missing-worker alert. " +
+      "The config's windows and those in the agent's own config are kept apart and stay.",
+    tag: 'workers',
+    params: NameParams,
+    body: MaintenanceBody,
+    response: WorkerJson,
+    async handler({ params, body, request }) {
+      findWorker(control, params.name);
+      byAdmin(params.name, request.headers.authorization);
+      await control.setMaintenance(params.name, body.windows.map((w) => ({ cron: w.cron, duration: w.duration })));
+      return view(params.name);
+    },
+  });
 }
 
 function findWorker(control: MasterControl, name: string): void {
-  if (!control.config.workers.some((w) => w.name === name)) {
+  if (control.workerSource(name) === undefined) {
     throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no worker named "${name}"; GET /api/v1/workers lists them`);
   }
 }
