@@ -21,6 +21,7 @@ import { GitPoller } from './changes/git-poller.js';
 import { ShepherdError } from './errors.js';
 import { startDigest } from './fleet/digest-service.js';
 import { startFleet } from './fleet/fleet-service.js';
+import { startHealthHistory } from './fleet/health-history.js';
 import { Applications } from './fleet/applications.js';
 import { registerHealthMetrics } from './fleet/health-metrics.js';
 import { createMetrics } from './metrics.js';
@@ -175,6 +176,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     mailer,
     readHealth: () => readHealth(coordinator, clock.now()),
     workers: () => coordinator.workers(),
+    pause: (worker, by) => coordinator.setPaused(worker, true, by),
+  });
+  const healthHistory = startHealthHistory({
+    store,
+    clock,
+    logger,
+    every: config.fleet.health.sample_every,
+    read: () => readHealth(coordinator, clock.now()),
   });
   for (const poller of pollers.values()) poller.start();
   logger.info({ url, database: config.master.database.replace(/:\/\/[^@]*@/, '://***@') }, 'master listening');
@@ -192,6 +201,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
         // Before the coordinator and the store: a decision run in flight records what it sent.
         await fleet.stop();
         await digest.stop();
+        await healthHistory.stop();
         await applications.stop();
         await schedulers.stop();
         metrics.close();

@@ -745,8 +745,9 @@ export const RetiredWorkerJson = component(
 export type RetiredWorkerJson = z.infer<typeof RetiredWorkerJson>;
 /** `GET /retired-workers`. */
 export const RetiredWorkerListJson = component('RetiredWorkerList', 'Retired workers, most recently retired first.', z.object({ workers: z.array(RetiredWorkerJson) }));
-/** `GET /health/history`. */
+/** `GET /health/history?days=N`: how far back (default 30 days). */
 export const HealthHistoryQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(366).default(30) });
+/** `GET /health/history`. */
 export const HealthHistoryJson = component(
   'HealthHistory',
   "The farm's score over time, one sample per `fleet.health.sample_every`, oldest first.",

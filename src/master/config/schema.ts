@@ -383,7 +383,9 @@ export const FleetSection = z.strictObject({
       suspect_window: Duration.prefault('7d').describe('Failures of a worker where its peers passed the same revision count over this window...'),
       suspect_threshold: z.number().int().min(1).max(1000).default(3).describe('...and this many make it suspect.'),
       auto_pause_suspects: z.boolean().default(false).describe('Pause a suspect worker when its admins are told (once per suspicion; resuming it sticks).'),
-      sample_every: Duration.prefault('1h').describe('How often the farm score is recorded for its history.'),
+      sample_every: Duration.prefault('1h')
+        .refine((ms) => ms >= 60_000, 'expected at least 1m: a sample per minute is plenty, and fewer rows keep the history cheap')
+        .describe('How often the farm score is recorded for its history (at least 1m).'),
       queue_wait_window: Duration.prefault('7d').describe('Queue waits (p50/p95 per builder and platform) are computed over this window.'),
     })
     .prefault({})

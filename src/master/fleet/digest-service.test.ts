@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerView } from '../api/control.js';
 import type { HealthJson } from '../api/schemas.js';
@@ -17,7 +18,7 @@ import { createSmtpMailer } from '../notify/mailer.js';
 import { startSmtpServer, type TestSmtpServer } from '../notify/test-servers.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
-import { DIGEST_WORKER, startDigest, type DigestService } from './digest-service.js';
+import { DIGEST_WORKER, startDigest, suspectPauser, type DigestService } from './digest-service.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -35,6 +36,7 @@ function healthOf(suspects: HealthJson['suspect_workers'] = []): HealthJson {
     missing_workers: [],
     worker_states: {},
     attention: [],
+    queue_waits: [],
   };
 }
 
@@ -55,6 +57,7 @@ describe('digest service', () => {
   let config: Readonly<Config>;
   let service: DigestService | undefined;
   let health: HealthJson;
+  let pauses: string[];
 
   beforeEach(async () => {
     dbUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'shepherd-digest-')), 'digest.sqlite')}`;
@@ -62,6 +65,7 @@ describe('digest service', () => {
     clock = new ManualClock(SUNDAY_2359);
     smtp = await startSmtpServer();
     health = healthOf();
+    pauses = [];
     config = parseConfig(
       {
         workers: [
@@ -83,11 +87,15 @@ describe('digest service', () => {
     await store.close();
   });
 
-  const views = (): WorkerView[] =>
-    config.workers.map((w) => ({
+  /** The workers as the coordinator shows them: paused as the store's flags say (`pause` below writes them). */
+  const views = async (): Promise<WorkerView[]> => {
+    const flags = new Map((await store.getWorkerFlags()).map((f) => [f.worker, f]));
+    return config.workers.map((w) => ({
       name: w.name,
       dimensions: { ...w.dimensions },
       maxBuilds: 1,
+      source: 'config',
+      maintenance: w.maintenance.map((m) => ({ cron: m.cron, duration: m.duration, from: 'config' as const })),
       state: 'idle',
       connected: true,
       builds: [],
@@ -100,30 +108,52 @@ describe('digest service', () => {
       admins: [...w.admins],
       adminMismatch: false,
       notes: null,
-      paused: null,
+      paused: flags.get(w.name)?.paused ? { by: flags.get(w.name)!.pausedBy, at: flags.get(w.name)!.pausedAt } : null,
     }));
+  };
 
-  async function start(): Promise<DigestService> {
+  /** What the master passes as `pause`: the coordinator's `setPaused(worker, true, by)`, which writes the same flags. */
+  async function pause(worker: string, by: string): Promise<void> {
+    pauses.push(`${worker} by ${by}`);
+    await store.setWorkerPaused(worker, true, by, clock.now());
+  }
+
+  /** The config with `fleet.health.auto_pause_suspects` set. */
+  function autoPause(): void {
+    config = parseConfig(
+      {
+        workers: config.workers.map((w) => ({ name: w.name, secret_env: w.secret_env, dimensions: w.dimensions, admins: w.admins })),
+        fleet: { announce: ['volunteers@example.org'], health: { auto_pause_suspects: true } },
+        notify: { mail: { smtp: smtp.url, from: 'Shepherd <shepherd@example.org>' } },
+      },
+      'test.yml',
+      '/tmp',
+    );
+  }
+
+  async function start(options: { mailer?: boolean } = {}): Promise<DigestService> {
+    const mailer = options.mailer === false ? undefined : createSmtpMailer(config.notify.mail!, { env: {} });
     service = startDigest({
       config,
       store,
       clock,
       logger: pino({ level: 'silent' }),
-      mailer: createSmtpMailer(config.notify.mail!, { env: {} }),
+      ...(mailer ? { mailer } : {}),
       publicUrl: 'https://ci.example.org',
       readHealth: async () => health,
-      workers: async () => views(),
+      workers: views,
+      pause,
     });
     await service.settled();
     return service;
   }
 
   /** A master restart: the service and the store closed, both opened again over the same database file. */
-  async function restart(): Promise<void> {
+  async function restart(options: { mailer?: boolean } = {}): Promise<void> {
     await service!.stop();
     await store.close();
     store = await openStore(dbUrl);
-    await start();
+    await start(options);
   }
 
   async function advance(ms: number): Promise<void> {
@@ -208,5 +238,115 @@ describe('digest service', () => {
     await advance(DAY);
     await advance(DAY);
     expect(brief().filter((b) => b.includes('w2 fails'))).toHaveLength(2);
+  });
+
+  it('pauses nobody unless fleet.health.auto_pause_suspects is set', async () => {
+    expect(config.fleet.health.auto_pause_suspects).toBe(false);
+    health = healthOf([suspectW2(SUNDAY_2359 - 2 * DAY)]);
+    await start();
+    await smtp.waitFor(1);
+    expect(pauses).toEqual([]);
+    expect(smtp.messages[0]!.text).not.toContain('paused');
+  });
+
+  describe('with fleet.health.auto_pause_suspects', () => {
+    beforeEach(autoPause);
+
+    it('pauses a suspect worker when it tells its admins, once: a resume sticks, a restart does not pause it again', async () => {
+      health = healthOf([suspectW2(SUNDAY_2359 - 2 * DAY)]);
+      await start();
+      await smtp.waitFor(1);
+      expect(pauses).toEqual(['w2 by shepherd (suspect: 3 failures where peers passed)']);
+      expect(suspectPauser(1)).toBe('shepherd (suspect: 1 failure where peers passed)');
+      expect(brief()).toEqual(['[shepherd] Worker w2 paused: it fails builds other workers pass → bob@example.org']);
+      expect(smtp.messages[0]!.text).toContain('Shepherd has paused w2 so it takes no new builds');
+      expect(smtp.messages[0]!.text).toContain('  shepherd worker resume w2 --master https://ci.example.org\n');
+      expect((await views()).find((v) => v.name === 'w2')!.paused).toEqual({ by: 'shepherd (suspect: 3 failures where peers passed)', at: SUNDAY_2359 });
+
+      // Its admin resumes it; the suspicion goes on (its start moving), the master restarts: it stays resumed.
+      await store.setWorkerPaused('w2', false, 'bob', clock.now());
+      await advance(DAY);
+      health = healthOf([suspectW2(SUNDAY_2359 - HOUR)]);
+      await restart();
+      await advance(DAY);
+      expect(pauses).toHaveLength(1);
+      expect((await views()).find((v) => v.name === 'w2')!.paused).toBeNull();
+      expect(brief().filter((b) => b.includes('w2'))).toHaveLength(1);
+
+      // A new suspicion: paused and told again, once.
+      health = healthOf([suspectW2(clock.now() - HOUR)]);
+      await advance(DAY);
+      await smtp.waitFor(3);
+      expect(pauses).toHaveLength(2);
+      expect(brief().filter((b) => b.includes('Worker w2 paused'))).toHaveLength(2);
+    });
+
+    it("does not overrule a pause its admin made, nor claim it as its own", async () => {
+      await store.setWorkerPaused('w2', true, 'bob', SUNDAY_2359 - DAY);
+      health = healthOf([suspectW2(SUNDAY_2359 - 2 * DAY)]);
+      await start();
+      await smtp.waitFor(1);
+      expect(pauses).toEqual([]);
+      expect(brief()).toEqual(['[shepherd] Worker w2 fails builds other workers pass → bob@example.org']);
+      expect((await views()).find((v) => v.name === 'w2')!.paused).toEqual({ by: 'bob', at: SUNDAY_2359 - DAY });
+    });
+
+    it('pauses once with no mailer, or no admin to tell, recording the suspicion as told to no one', async () => {
+      // w1 has no admins; w2's admin is not mailed, there being no notify.mail.
+      const w1 = { ...suspectW2(SUNDAY_2359 - 2 * DAY), worker: 'w1' };
+      health = healthOf([suspectW2(SUNDAY_2359 - 2 * DAY), w1]);
+      await start({ mailer: false });
+      expect(pauses).toEqual(['w2 by shepherd (suspect: 3 failures where peers passed)', 'w1 by shepherd (suspect: 3 failures where peers passed)']);
+      expect((await store.listAlerts({})).map((a) => [a.kind, a.worker, a.episode, a.to]).sort()).toEqual([
+        ['suspect', 'w1', SUNDAY_2359 - 2 * DAY, []],
+        ['suspect', 'w2', SUNDAY_2359 - 2 * DAY, []],
+      ]);
+
+      await store.setWorkerPaused('w2', false, 'bob', clock.now());
+      await restart({ mailer: false });
+      await advance(MONDAY_0800 - SUNDAY_2359);
+      await advance(2 * DAY);
+      await restart();
+      await advance(DAY);
+      expect(pauses).toHaveLength(2);
+      // With a mailer again, the suspicion already acted on is not mailed late.
+      expect(brief()).toEqual([]);
+      expect(smtp.messages).toHaveLength(0);
+    });
+
+    it('pauses once when the mail must be retried, and the retried mail says it paused the worker', async () => {
+      const port = Number(new URL(smtp.url).port);
+      await smtp.close();
+      health = healthOf([suspectW2(SUNDAY_2359 - 2 * DAY)]);
+      await start();
+      expect(pauses).toHaveLength(1);
+      expect(await store.listAlerts({ worker: 'w2' })).toEqual([]);
+      // The server is back on the same port (smtp-server directly: the shared helper picks its own port).
+      const received: string[] = [];
+      const server = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS'],
+        logger: false,
+        onData(stream, _session, callback) {
+          const chunks: Buffer[] = [];
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('end', () => {
+            received.push(Buffer.concat(chunks).toString('latin1'));
+            callback();
+          });
+        },
+      });
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      try {
+        await advance(30_000);
+        expect(received).toHaveLength(1);
+        expect(received[0]).toContain('Subject: [shepherd] Worker w2 paused: it fails builds other workers pass');
+        expect(pauses).toHaveLength(1);
+        expect(await store.listAlerts({ worker: 'w2' })).toMatchObject([{ kind: 'suspect', to: ['Bob <bob@example.org>'] }]);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        smtp = await startSmtpServer();
+      }
+    });
   });
 });

@@ -11,6 +11,13 @@
  * only after the SMTP server accepted it (as in fleet-service.ts), so a
  * failed one is retried, and a restarted master sends nothing twice. A
  * digest missed while the master was down is not caught up.
+ *
+ * With `fleet.health.auto_pause_suspects`, a suspect worker is also paused
+ * when its admins are told, so the same ledger entry makes the pause happen
+ * once per suspicion: an admin who resumes it is not overruled, and a
+ * restart does not pause it again. With nobody to mail (no `notify.mail`,
+ * or no admin known) the pause is still recorded as a `suspect` entry
+ * addressed to no one, which is what it is: the suspicion acted on, nobody told.
  */
 import type { Logger } from 'pino';
 import type { WorkerView } from '../api/control.js';
@@ -39,6 +46,11 @@ export interface DigestDeps {
   readHealth(): Promise<HealthJson>;
   /** The coordinator's view of the configured workers (for suspect workers' admins). */
   workers(): Promise<WorkerView[]>;
+  /**
+   * Pauses a worker as its admin would (`coordinator.setPaused(worker, true, by)`);
+   * used only with `fleet.health.auto_pause_suspects`. Without it, nothing is paused.
+   */
+  pause?: (worker: string, by: string) => Promise<void>;
 }
 
 /** The running digest service. */
@@ -52,6 +64,14 @@ export interface DigestService {
 /** The ledger's worker for the digest, which is about no one worker. */
 export const DIGEST_WORKER = '*';
 
+// The start of `suspectPauser`'s answer: a pause found after a restart is known to be the master's own.
+const SUSPECT_PAUSER = 'shepherd (suspect:';
+
+/** Who paused a worker, as its pause records it, when the master paused it for a suspicion. */
+export function suspectPauser(count: number): string {
+  return `${SUSPECT_PAUSER} ${count} failure${count === 1 ? '' : 's'} where peers passed)`;
+}
+
 const DAY = 86_400_000;
 // A failed mail is retried after this, doubling up to the cap (a digest is dropped at its next fire time).
 const RETRY_FIRST_MS = 30_000;
@@ -63,6 +83,9 @@ export function startDigest(deps: DigestDeps): DigestService {
   const log = deps.logger.child({ component: 'fleet-digest' });
   const digest = config.fleet.digest;
   const announce = recipients(config.fleet.announce);
+  const pause = config.fleet.health.auto_pause_suspects ? deps.pause : undefined;
+  // Workers this run of the master paused, and when: a suspect mail retried later still says so, and does not pause twice.
+  const pausedAt = new Map<string, Millis>();
   let nextDigest = nextFireTime(digest, clock.now());
   let pendingDigest: Millis | null = null;
   let nextSuspects = clock.now();
@@ -102,6 +125,35 @@ export function startDigest(deps: DigestDeps): DigestService {
     return told.some((a) => a.episode === since || a.sentAt >= since);
   }
 
+  /**
+   * Tells a suspect worker's admins and, with auto-pause, pauses it first;
+   * once per suspicion (see `toldOf`). False when it should be tried again.
+   */
+  async function actOnSuspect(suspect: HealthJson['suspect_workers'][number], view: WorkerView | undefined): Promise<boolean> {
+    // A worker the master no longer knows (removed from the config): nobody to tell, nothing to pause.
+    if (!view) return true;
+    const to = deps.mailer ? recipients(view.admins) : [];
+    if ((to.length === 0 && !pause) || (await toldOf(suspect.worker, suspect.since))) return true;
+    let paused = (pausedAt.get(suspect.worker) ?? -Infinity) >= suspect.since || (view.paused?.by?.startsWith(SUSPECT_PAUSER) ?? false);
+    if (pause && !paused && view.paused === null) {
+      try {
+        await pause(suspect.worker, suspectPauser(suspect.count));
+      } catch (error) {
+        log.error({ err: error, worker: suspect.worker }, 'pausing a suspect worker failed; trying again later');
+        return false;
+      }
+      pausedAt.set(suspect.worker, clock.now());
+      paused = true;
+      log.warn({ worker: suspect.worker, count: suspect.count, since: suspect.since }, 'suspect worker paused');
+    }
+    const alert: FleetAlert = { kind: 'suspect', worker: suspect.worker, episode: suspect.since, sequence: 0, to };
+    if (to.length === 0) {
+      await store.recordAlerts([{ ...alert, sentAt: clock.now() }]);
+      return true;
+    }
+    return mail({ ...suspectMail(suspect, deps.publicUrl, { paused }), to }, alert);
+  }
+
   async function run(): Promise<void> {
     const now = clock.now();
     if (nextDigest !== null && now >= nextDigest) {
@@ -112,9 +164,11 @@ export function startDigest(deps: DigestDeps): DigestService {
     if (pendingDigest !== null && nextDigest !== null && now >= nextDigest) pendingDigest = null;
     const checkSuspects = pendingDigest !== null || now >= nextSuspects || (retryAt !== null && now >= retryAt);
     let failed = false;
-    if (deps.mailer && (pendingDigest !== null || checkSuspects)) {
+    const mailDigest = deps.mailer !== undefined && pendingDigest !== null;
+    const actOnSuspects = checkSuspects && (deps.mailer !== undefined || pause !== undefined);
+    if (mailDigest || actOnSuspects) {
       const health = await deps.readHealth();
-      if (pendingDigest !== null) {
+      if (deps.mailer && pendingDigest !== null) {
         const episode = pendingDigest;
         if (announce.length === 0 || (await sentAlready('digest', DIGEST_WORKER, episode))) {
           pendingDigest = null;
@@ -124,19 +178,16 @@ export function startDigest(deps: DigestDeps): DigestService {
           else failed = true;
         }
       }
-      if (checkSuspects && health.suspect_workers.length > 0) {
-        const adminsOf = new Map((await deps.workers()).map((w) => [w.name, recipients(w.admins)]));
+      if (actOnSuspects && health.suspect_workers.length > 0) {
+        const views = new Map((await deps.workers()).map((w) => [w.name, w]));
         for (const suspect of health.suspect_workers) {
           if (stopped) break;
-          const to = adminsOf.get(suspect.worker) ?? [];
-          if (to.length === 0 || (await toldOf(suspect.worker, suspect.since))) continue;
-          const alert: FleetAlert = { kind: 'suspect', worker: suspect.worker, episode: suspect.since, sequence: 0, to };
-          if (!(await mail({ ...suspectMail(suspect, deps.publicUrl), to }, alert))) failed = true;
+          if (!(await actOnSuspect(suspect, views.get(suspect.worker)))) failed = true;
         }
       }
-    } else {
-      pendingDigest = null;
     }
+    // No mailer: no digest to keep pending (with one, it was sent or waits for its retry).
+    if (!deps.mailer) pendingDigest = null;
     if (now >= nextSuspects) nextSuspects = now + DAY;
     if (failed) {
       retryAt = now + retryDelay;
@@ -174,7 +225,10 @@ export function startDigest(deps: DigestDeps): DigestService {
   }
 
   if (nextDigest === null) log.warn({ cron: digest.cron }, 'fleet.digest.cron never fires: no weekly digest');
-  if (!deps.mailer) log.info('no notify.mail: no weekly digest and no suspect-worker mail');
+  if (!deps.mailer) {
+    log.info(pause ? 'no notify.mail: no weekly digest and no suspect-worker mail (suspect workers are still paused)' : 'no notify.mail: no weekly digest and no suspect-worker mail');
+  }
+  if (config.fleet.health.auto_pause_suspects && !deps.pause) log.warn('fleet.health.auto_pause_suspects is set but the digest service has no way to pause workers: suspects are not paused');
   trigger();
 
   return {

@@ -99,8 +99,21 @@ export function digestMail(health: HealthJson, now: Millis, publicUrl: string): 
  * The mail to a suspect worker's admins: which revisions it failed that
  * another worker of the same builder passed, with links to both builds, so
  * they can look at the machine before its failures are taken for bugs.
+ * `paused`: the master paused it (`fleet.health.auto_pause_suspects`), and
+ * the mail says so and how to resume it.
  */
-export function suspectMail(suspect: SuspectJson, publicUrl: string): MailContent {
+export function suspectMail(suspect: SuspectJson, publicUrl: string, options: { paused?: boolean } = {}): MailContent {
+  const page = `${base(publicUrl)}/workers/${encodeURIComponent(suspect.worker)}`;
+  const ending = options.paused
+    ? [
+        `Shepherd has paused ${suspect.worker} so it takes no new builds (a running one finishes); it stays paused until you resume it.`,
+        'Once the machine is fixed, resume it with its secret:',
+        '',
+        `  shepherd worker resume ${suspect.worker} --master ${base(publicUrl)}`,
+        '',
+        `(or from ${page}). Shepherd will not pause it again for these failures.`,
+      ]
+    : [`Please look at it; you can pause it from ${page} while you do.`];
   const lines = [
     `Your worker ${suspect.worker} failed ${suspect.count} build${suspect.count === 1 ? '' : 's'} since ${utcTime(suspect.since)} ` +
       'that other workers of the same builder passed at the same revision:',
@@ -108,11 +121,11 @@ export function suspectMail(suspect: SuspectJson, publicUrl: string): MailConten
     ...evidenceLines(suspect, publicUrl, '  - '),
     '',
     'The machine may be at fault (disk space, a toolchain or library out of date, flaky hardware) rather than the code.',
-    `Please look at it; you can pause it from ${base(publicUrl)}/workers/${encodeURIComponent(suspect.worker)} while you do.`,
+    ...ending,
     '',
   ];
   return {
-    subject: `[shepherd] Worker ${suspect.worker} fails builds other workers pass`,
+    subject: `[shepherd] Worker ${suspect.worker} ${options.paused ? 'paused: it fails' : 'fails'} builds other workers pass`,
     text: lines.join('\n'),
     headers: { 'X-Shepherd-Worker': suspect.worker, 'X-Shepherd-Alert': 'suspect' },
   };

@@ -2,59 +2,55 @@
  * Farm health (`GET /api/v1/health`): the I/O shell over `fleet/health.ts`.
  * It reads what the decisions need in a fixed number of store queries
  * (failing streaks, the latest build per builder, the queue, the recent
- * finished builds) plus the coordinator's live workers, and hands them to
- * the pure decisions. `readHealth` is shared with the Prometheus gauges.
+ * finished builds, the recent queue waits) plus the coordinator's live
+ * workers, and hands them to the pure decisions with the config's
+ * `fleet.health` thresholds. `readHealth` is shared with the Prometheus
+ * gauges, the weekly digest and the health history; `GET
+ * /api/v1/health/history` answers the recorded samples.
  */
 import { systemClock, type Clock } from '../../clock.js';
 import type { Build, Millis } from '../../domain.js';
 import { healthFlags, type HealthFlag } from '../../fleet/builder-health.js';
 import { platformCoverage } from '../../fleet/coverage.js';
 import { farmHealth } from '../../fleet/health.js';
+import { queueWaitStats, workerPlatforms } from '../../fleet/queue-waits.js';
 import { outcomeOf } from '../../notify/decide.js';
 import { suspectWorkers, type WorkerBuild } from '../../fleet/suspect-workers.js';
 import type { MasterControl } from '../control.js';
 import type { ApiRouter } from '../route.js';
-import { HealthJson } from '../schemas.js';
+import { HealthHistoryJson, HealthHistoryQuery, HealthJson } from '../schemas.js';
 
 const DAY = 86_400_000;
 
 /**
- * The thresholds. Defaults until config keys exist; the keys would be
- * `fleet.red_for`, `fleet.stale_after`, `fleet.suspect_window` and `fleet.suspect_threshold`.
+ * The newest finished builds read for suspicion: it bounds the query on any
+ * farm, so on a busy one `fleet.health.suspect_window` is effectively
+ * shorter (2000 builds: about a week of a farm finishing 300 builds a day).
  */
-export const HEALTH_DEFAULTS = {
-  /** A builder red this long is flagged. */
-  redFor: 7 * DAY,
-  /** A request waiting this long with no build of its builder finishing: stale. */
-  staleAfter: DAY,
-  /** Failures within this long count against a worker... */
-  suspectWindow: 7 * DAY,
-  /** ...and this many cases make it suspect. */
-  suspectThreshold: 3,
-  /** The newest finished builds read for suspicion: on a busier farm the window is effectively shorter. */
-  suspectBuilds: 2000,
-} as const;
+export const SUSPECT_BUILDS = 2000;
 
 /** The revision a build built: `got_revision` once checked out, else the one requested (null: none). */
 function revisionOf(build: Build): string | null {
   return build.properties.got_revision || build.properties.revision || null;
 }
 
-/** The farm's health now, as the API answers it: four store calls (seven queries) whatever the farm's size. */
+/** The farm's health now, as the API answers it: five store calls (eight queries) whatever the farm's size. */
 export async function readHealth(control: MasterControl, now: Millis): Promise<HealthJson> {
   const { config, store } = control;
+  const thresholds = config.fleet.health;
   const names = config.builders.map((b) => b.name);
-  const [views, streaks, latest, queued, recent] = await Promise.all([
+  const [views, streaks, latest, queued, recent, waits] = await Promise.all([
     control.workers(),
     store.failingStreaks(names),
     store.lastBuildPerBuilder(),
     store.listQueuedRequests(),
-    store.listBuilds({ state: 'finished', limit: HEALTH_DEFAULTS.suspectBuilds }),
+    store.listBuilds({ state: 'finished', limit: SUSPECT_BUILDS }),
+    store.listQueueWaits(now - thresholds.queue_wait_window),
   ]);
 
   // Red for long: failing streaks follow the counted-builds rule `redStreak` uses; since = the first failure.
   const red = streaks
-    .filter((s) => s.firstFailing.finishedAt !== null && now - s.firstFailing.finishedAt >= HEALTH_DEFAULTS.redFor)
+    .filter((s) => s.firstFailing.finishedAt !== null && now - s.firstFailing.finishedAt >= thresholds.red_for)
     .map((s) => ({ builder: s.builder, count: s.failingBuilds, since: s.firstFailing.finishedAt!, first_failing_build_id: s.firstFailing.id }))
     .sort((a, b) => a.since - b.since || a.builder.localeCompare(b.builder));
 
@@ -66,7 +62,7 @@ export async function readHealth(control: MasterControl, now: Millis): Promise<H
     if (waiting.length === 0) continue;
     const last = lastOf.get(name);
     const builds = last?.finishedAt != null ? [{ result: last.result, startedAt: last.startedAt, finishedAt: last.finishedAt, isTry: false }] : [];
-    const flags = healthFlags({ name, builds, changes: waiting }, now, { redFor: HEALTH_DEFAULTS.redFor, staleAfter: HEALTH_DEFAULTS.staleAfter });
+    const flags = healthFlags({ name, builds, changes: waiting }, now, { redFor: thresholds.red_for, staleAfter: thresholds.stale_after });
     stale.push(...flags.filter((f) => f.kind === 'stale'));
   }
 
@@ -82,7 +78,7 @@ export async function readHealth(control: MasterControl, now: Millis): Promise<H
     result: build.result,
     finishedAt: build.finishedAt!,
   }));
-  const suspects = suspectWorkers(workerBuilds, now, { window: HEALTH_DEFAULTS.suspectWindow, threshold: HEALTH_DEFAULTS.suspectThreshold });
+  const suspects = suspectWorkers(workerBuilds, now, { window: thresholds.suspect_window, threshold: thresholds.suspect_threshold });
   const idOf = (builder: string, worker: string, revision: string, matches: (b: Build) => boolean) =>
     withRevision.find(({ build, revision: r }) => build.builder === builder && build.worker === worker && r === revision && matches(build))!.build.id;
 
@@ -96,6 +92,10 @@ export async function readHealth(control: MasterControl, now: Millis): Promise<H
     flags: [...red.map((r) => ({ kind: 'red_for_long' as const, builder: r.builder, since: r.since, count: r.count })), ...stale],
     suspects,
   });
+
+  // Queue waits: each build counts for the platform of the worker that took it (`readHealth` may be asked about the past).
+  const platformOf = workerPlatforms(config.platforms, views);
+  const queueWaits = queueWaitStats(waits.filter((w) => w.startedAt <= now), platformOf);
 
   const states: Record<string, number> = { building: 0, idle: 0, paused: 0, offline: 0, missing: 0, orphaned: 0 };
   for (const w of views) states[w.state] = (states[w.state] ?? 0) + 1;
@@ -122,10 +122,11 @@ export async function readHealth(control: MasterControl, now: Millis): Promise<H
       .map((w) => ({ name: w.name, state: w.state, since: w.since, admins: [...w.admins] })),
     worker_states: states,
     attention: health.attention,
+    queue_waits: queueWaits.map((q) => ({ builder: q.builder, platform: q.platform, builds: q.builds, p50_ms: q.p50Ms, p95_ms: q.p95Ms })),
   };
 }
 
-/** `GET /api/v1/health`; `clock` is the master's (tests pass a `ManualClock`). */
+/** `GET /api/v1/health` and `GET /api/v1/health/history`; `clock` is the master's (tests pass a `ManualClock`). */
 export function registerHealthRoutes(api: ApiRouter, control: MasterControl, clock: Clock = systemClock): void {
   api.route({
     method: 'GET',
@@ -139,6 +140,22 @@ export function registerHealthRoutes(api: ApiRouter, control: MasterControl, clo
     response: HealthJson,
     handler() {
       return readHealth(control, clock.now());
+    },
+  });
+  api.route({
+    method: 'GET',
+    url: '/api/v1/health/history',
+    operationId: 'getHealthHistory',
+    summary: "The farm's health score over the last days",
+    description:
+      'The samples the master records every `fleet.health.sample_every` (see docs/fleet.md), oldest first: ' +
+      "the farm's score and each platform's. `days` (1 to 366, default 30) says how far back.",
+    tag: 'fleet',
+    query: HealthHistoryQuery,
+    response: HealthHistoryJson,
+    async handler({ query }) {
+      const samples = await control.store.listHealthSamples(clock.now() - query.days * DAY);
+      return { samples: samples.map((s) => ({ at: s.at, score: s.score, platforms: s.platforms })) };
     },
   });
 }
