@@ -196,6 +196,8 @@ describe('the web UI on the demo farm', () => {
 
       // A wrong token: the master answers 401 and the UI says the token was refused.
       watched.expectFailure({ status: 401, path: /\/force$/ });
+      // The header asks for the pending applications count with the token: refused too.
+      watched.expectFailure({ status: 401, path: /\/applications$/ });
       await enterToken(page, 'not-the-token');
       await visible(page, 'the force button once a token is set', forceButton);
       await forceButton.first().click();

@@ -5,6 +5,7 @@
  */
 import { Route, Routes } from 'react-router';
 import { Layout } from './components/layout.js';
+import { ApplicationsPage } from './pages/applications.js';
 import { BuildPage } from './pages/build.js';
 import { BuilderPage } from './pages/builder.js';
 import { BuildersPage } from './pages/builders.js';
@@ -13,6 +14,7 @@ import { CoveragePage } from './pages/coverage.js';
 import { HealthPage } from './pages/health.js';
 import { GridPage } from './pages/grid.js';
 import { HomePage } from './pages/home.js';
+import { JoinPage } from './pages/join.js';
 import { NotFoundPage } from './pages/not-found.js';
 import { WorkerPage } from './pages/worker.js';
 import { WorkersPage } from './pages/workers.js';
@@ -33,6 +35,8 @@ export function App() {
         <Route path="/workers/:name" element={<WorkerPage />} />
         <Route path="/coverage" element={<CoveragePage />} />
         <Route path="/farm-health" element={<HealthPage />} />
+        <Route path="/join" element={<JoinPage />} />
+        <Route path="/applications" element={<ApplicationsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Routes>
     </Layout>

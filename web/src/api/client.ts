@@ -5,12 +5,18 @@
  * types only, so the UI and the server cannot drift apart silently.
  */
 export type {
+  ApplicationJson,
+  ApplicationStatusJson,
   BuildDetailJson,
   BuildJson,
   BuilderJson,
   ChangeJson,
   ChangeWithBuildsJson,
+  HealthHistoryJson,
+  HealthJson,
+  JoinReplyJson,
   RequestJson,
+  RetiredWorkerJson,
   SchedulerJson,
   StepJson,
   WorkerJson,
@@ -45,14 +51,16 @@ async function failure(response: Response): Promise<ApiError> {
   );
 }
 
-/** GET `/api/v1${path}` as JSON. */
-export async function apiGet<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const response = await fetch(`/api/v1${path}`, { signal: signal ?? null, headers: { accept: 'application/json' } });
+/** GET `/api/v1${path}` as JSON; with `token` for the reads operators only may make (applications). */
+export async function apiGet<T>(path: string, signal?: AbortSignal, token?: string | null): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`/api/v1${path}`, { signal: signal ?? null, headers });
   if (!response.ok) throw await failure(response);
   return (await response.json()) as T;
 }
 
-/** POST JSON to `/api/v1${path}` with the API token. */
+/** POST JSON to `/api/v1${path}` with a bearer token: the API token, or an application's own token for its status. */
 export async function apiPost<T>(path: string, body: unknown, token: string | null): Promise<T> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;

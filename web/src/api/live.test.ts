@@ -14,4 +14,14 @@ describe('staleKeys', () => {
   it('worker events refresh the workers and the overview', () => {
     expect(staleKeys('worker:disconnected', { worker: 'w' })).toEqual([queryKeys.workersAll, queryKeys.overview]);
   });
+  it('application events refresh the application list; a decision and a retirement refresh the workers too', () => {
+    expect(staleKeys('application:submitted', { application_id: 1, name: 'w' })).toEqual([queryKeys.applications]);
+    expect(staleKeys('application:decided', { application_id: 1, state: 'approved' })).toEqual(expect.arrayContaining([queryKeys.applications, queryKeys.workersAll]));
+    expect(staleKeys('worker:retired', { worker: 'w' })).toEqual(expect.arrayContaining([queryKeys.workersAll]));
+  });
+  it('the health views refresh with the workers family, which finished builds invalidate', () => {
+    expect(queryKeys.health.slice(0, 1)).toEqual(queryKeys.workersAll);
+    expect(queryKeys.retiredWorkers.slice(0, 1)).toEqual(queryKeys.workersAll);
+    expect(staleKeys('build:finished', { build_id: 1 })).toEqual(expect.arrayContaining([queryKeys.workersAll]));
+  });
 });

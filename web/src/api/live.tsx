@@ -30,6 +30,9 @@ export const LIVE_EVENTS = [
   'log:truncated',
   'change:new',
   'notify:failed',
+  'application:submitted',
+  'application:decided',
+  'worker:retired',
 ] as const;
 
 interface LiveState {
@@ -80,6 +83,19 @@ export function staleKeys(name: string, data: LiveEvent): Key[] {
     case 'change:new':
       stale(queryKeys.changes);
       stale(queryKeys.grid);
+      break;
+    case 'application:submitted':
+      stale(queryKeys.applications);
+      break;
+    case 'application:decided':
+      // Approval creates a worker.
+      stale(queryKeys.applications);
+      stale(queryKeys.workersAll);
+      stale(queryKeys.overview);
+      break;
+    case 'worker:retired':
+      stale(queryKeys.workersAll);
+      stale(queryKeys.overview);
       break;
     default:
       break;

@@ -5,18 +5,23 @@
  */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import type {
+  ApplicationJson,
   BuildDetailJson,
   BuilderDetailJson,
   BuilderJson,
   BuildListJson,
   ChangeWithBuildsJson,
   GridJson,
+  HealthHistoryJson,
+  HealthJson,
   OverviewJson,
   RequestJson,
+  RetiredWorkerJson,
   SchedulerJson,
   WorkerJson,
 } from '../../../src/master/api/schemas.js';
-import { apiGet } from './client.js';
+import { ApiError, apiGet } from './client.js';
+import { useToken } from './token.js';
 
 /** Query keys, grouped so one event can invalidate a family. */
 export const queryKeys = {
@@ -28,6 +33,18 @@ export const queryKeys = {
   build: (id: number) => ['build', id] as const,
   workersAll: ['workers'] as const,
   worker: (name: string) => ['workers', name] as const,
+  /**
+   * Under `workers`: worker events and finished builds (which move red
+   * streaks and queue waits) refresh them. Objects, not strings, so no
+   * worker's name (`['workers', name]`) can share their key.
+   */
+  health: ['workers', { view: 'health' }] as const,
+  healthHistory: (days: number) => ['workers', { view: 'health-history', days }] as const,
+  coverage: ['workers', { view: 'coverage' }] as const,
+  retiredWorkers: ['workers', { view: 'retired' }] as const,
+  /** Keyed by the token too: another token may be refused, or accepted where this one was not. */
+  applications: ['applications'] as const,
+  applicationsFor: (token: string | null) => ['applications', token] as const,
   requests: ['requests'] as const,
   grid: ['grid'] as const,
   gridFor: (filter: GridFilter) => ['grid', filter] as const,
@@ -135,5 +152,47 @@ export function useSchedulers() {
     queryKey: queryKeys.schedulers,
     queryFn: ({ signal }) => apiGet<{ schedulers: SchedulerJson[] }>('/schedulers', signal).then((r) => r.schedulers),
     staleTime: Infinity,
+  });
+}
+
+/** The farm's health (the health page, and the home page's long-red builders): one read for every builder. */
+export function useHealth() {
+  return useQuery({ queryKey: queryKeys.health, queryFn: ({ signal }) => apiGet<HealthJson>('/health', signal), refetchInterval: 60_000 });
+}
+
+/** The farm score's recorded samples over the last `days`, oldest first. */
+export function useHealthHistory(days: number) {
+  return useQuery({
+    queryKey: queryKeys.healthHistory(days),
+    queryFn: ({ signal }) => apiGet<HealthHistoryJson>(`/health/history?days=${days}`, signal).then((r) => r.samples),
+  });
+}
+
+/** Retired workers, most recently retired first. */
+export function useRetiredWorkers() {
+  return useQuery({
+    queryKey: queryKeys.retiredWorkers,
+    queryFn: ({ signal }) => apiGet<{ workers: RetiredWorkerJson[] }>('/retired-workers', signal).then((r) => r.workers),
+  });
+}
+
+/**
+ * Every application, newest first: operators only (they carry volunteers'
+ * contacts), so it runs only with a token, and a refused token is said so
+ * in the header. Refreshed by the application events.
+ */
+export function useApplications() {
+  const { token, markRefused } = useToken();
+  return useQuery({
+    queryKey: queryKeys.applicationsFor(token),
+    enabled: token !== null,
+    queryFn: async ({ signal }) => {
+      try {
+        return (await apiGet<{ applications: ApplicationJson[] }>('/applications', signal, token)).applications;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) markRefused();
+        throw error;
+      }
+    },
   });
 }

@@ -1,11 +1,15 @@
 /**
  * The frame around every page: the navigation, whether live updates are
- * connected, and the API token box (actions appear only with a token).
+ * connected, and the API token box (actions appear only with a token; so
+ * does the Applications link, with how many wait for a decision).
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { NavLink } from 'react-router';
 import { useLiveConnected } from '../api/live.js';
+import { useApplications } from '../api/queries.js';
 import { useToken } from '../api/token.js';
+import { pendingCount } from '../pages/applications-order.js';
+import '../pages/fleet-pages.css';
 
 const NAV: { to: string; label: string }[] = [
   { to: '/', label: 'Home' },
@@ -15,7 +19,26 @@ const NAV: { to: string; label: string }[] = [
   { to: '/workers', label: 'Workers' },
   { to: '/coverage', label: 'Coverage' },
   { to: '/farm-health', label: 'Health' },
+  { to: '/join', label: 'Join' },
 ];
+
+/** Operators' link: shown with a token, with the pending count (refreshed by the application events). */
+function ApplicationsLink() {
+  const { token } = useToken();
+  const applications = useApplications();
+  if (!token) return null;
+  const pending = pendingCount(applications.data);
+  return (
+    <NavLink to="/applications" aria-label={pending > 0 ? `Applications, ${pending} pending` : 'Applications'}>
+      Applications
+      {pending > 0 && (
+        <span className="nav-count" aria-hidden="true">
+          {pending}
+        </span>
+      )}
+    </NavLink>
+  );
+}
 
 /** The token box: enter, replace or forget the API token. */
 function TokenBox() {
@@ -73,6 +96,7 @@ export function Layout({ children }: { children: ReactNode }) {
               {item.label}
             </NavLink>
           ))}
+          <ApplicationsLink />
         </nav>
         <span className={`live ${live ? 'live-on' : 'live-off'}`} title={live ? 'live updates connected' : 'live updates disconnected; reconnecting'}>
           {live ? '● live' : '○ offline'}

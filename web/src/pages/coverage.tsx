@@ -13,12 +13,9 @@ import { DimensionPills } from '../components/selector-pills.js';
 import { ErrorMessage, Loading } from '../components/states.js';
 import { Ago } from '../components/time.js';
 
-/** Coverage refreshes with the workers (worker events invalidate the `workers` family). */
-const coverageKey = [...queryKeys.workersAll, 'coverage'] as const;
-
 /** The coverage page. */
 export function CoveragePage() {
-  const coverage = useQuery({ queryKey: coverageKey, queryFn: ({ signal }) => apiGet<CoverageJson>('/coverage', signal) });
+  const coverage = useQuery({ queryKey: queryKeys.coverage, queryFn: ({ signal }) => apiGet<CoverageJson>('/coverage', signal) });
   if (coverage.isPending) return <Loading what="coverage" />;
   if (coverage.isError) return <ErrorMessage error={coverage.error} />;
   const { platforms, lacking, uncoverable_builders: uncoverable, unrun_builders: unrun } = coverage.data;

@@ -2,13 +2,16 @@
  * Home: what needs attention now. The queue, the workers and the builds
  * running as cards; then failing builders (since when, the first failing
  * build and who is in its blamelist), disconnected workers and their admins,
- * and what runs right now. All from GET /api/v1/overview, refreshed live.
+ * and what runs right now. All from GET /api/v1/overview, refreshed live;
+ * builders red for longer than `fleet.health.red_for` are flagged from the
+ * one GET /api/v1/health (never a request per builder).
  */
 import { Link } from 'react-router';
 import type { FailingBuilderJson, OverviewJson } from '../../../src/master/api/schemas.js';
-import { useOverview } from '../api/queries.js';
+import { useHealth, useOverview } from '../api/queries.js';
 import { AdminContact } from '../components/admin-contact.js';
 import { authorName, shortRevision } from '../components/build-list.js';
+import { redStreaks, redStreakText, type RedStreak } from '../components/red-streak.js';
 import { ResultBadge } from '../components/result.js';
 import { ErrorMessage, Loading } from '../components/states.js';
 import { Ago, Elapsed } from '../components/time.js';
@@ -58,7 +61,7 @@ function Cards({ overview }: { overview: OverviewJson }) {
 }
 
 /** One failing builder: the last result, since when, the first failing build and its blamelist. */
-function FailingBuilder({ failing }: { failing: FailingBuilderJson }) {
+function FailingBuilder({ failing, red }: { failing: FailingBuilderJson; red: RedStreak | undefined }) {
   const first = failing.first_failing;
   return (
     <li>
@@ -76,6 +79,11 @@ function FailingBuilder({ failing }: { failing: FailingBuilderJson }) {
             ({failing.failing_builds} build{failing.failing_builds === 1 ? '' : 's'})
           </span>
         </span>
+        {red && (
+          <Link to="/farm-health" className="result result-failure" title="red for longer than fleet.health.red_for: in the weekly digest">
+            ⚑ {redStreakText(red, Date.now())}
+          </Link>
+        )}
         {failing.tags.length > 0 && (
           <span className="pills">
             {failing.tags.map((tag) => (
@@ -110,6 +118,8 @@ function FailingBuilder({ failing }: { failing: FailingBuilderJson }) {
 /** The home page. */
 export function HomePage() {
   const overview = useOverview();
+  // The flags are extra: the page shows without them when health cannot be read.
+  const red = redStreaks(useHealth().data);
   if (overview.isPending) return <Loading what="the overview" />;
   if (overview.isError) return <ErrorMessage error={overview.error} />;
   const data = overview.data;
@@ -129,7 +139,7 @@ export function HomePage() {
         ) : (
           <ul className="failing-list">
             {data.failing.map((failing) => (
-              <FailingBuilder key={failing.builder} failing={failing} />
+              <FailingBuilder key={failing.builder} failing={failing} red={red.get(failing.builder)} />
             ))}
           </ul>
         )}

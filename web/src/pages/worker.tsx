@@ -1,18 +1,23 @@
 /**
  * One worker: its state, dimensions and what its agent reported (os, arch,
- * hostname, agent version, admin), its uptime over 7 and 30 days and how
- * many builds it ran, the builds it runs now and its recent builds, paged
- * with `?before=`.
+ * hostname, agent version, admin), where it comes from (the config file or
+ * a volunteer's application) and its maintenance windows, its uptime over 7
+ * and 30 days and how many builds it ran, the builds it runs now and its
+ * recent builds, paged with `?before=`. With a token, a registered worker
+ * can be retired here; a retired worker's page still shows its history.
  */
-import { Fragment } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { Fragment, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { useBuilds, useWorker } from '../api/queries.js';
+import { ApiError, apiPost, type RetiredWorkerJson, type WorkerJson } from '../api/client.js';
+import { queryKeys, useApplications, useBuilds, useRetiredWorkers, useWorker } from '../api/queries.js';
+import { useToken } from '../api/token.js';
 import { WorkerAdmins } from '../components/admin-contact.js';
 import { parseCursor } from '../components/build-list.js';
 import { BuildPager, BuildTable } from '../components/build-table.js';
 import { DimensionPills } from '../components/selector-pills.js';
 import { ErrorMessage, Loading } from '../components/states.js';
-import { Ago } from '../components/time.js';
+import { Ago, formatDuration } from '../components/time.js';
 import { Uptime } from '../components/uptime.js';
 import { WorkerStateBadge } from '../components/worker-state-badge.js';
 import '../components/farm-views.css';
@@ -20,6 +25,13 @@ import '../components/farm-views.css';
 const PAGE = 30;
 /** What the agent reports that is worth a line of its own, in this order. */
 const INFO_KEYS = ['os', 'arch', 'hostname', 'cpus', 'agent_version'] as const;
+
+/** Where each maintenance window was declared. */
+const WINDOW_FROM: Record<WorkerJson['maintenance'][number]['from'], string> = {
+  config: "the master's config",
+  agent: "the agent's own config",
+  admin: 'set by its admin (shepherd worker maintenance)',
+};
 
 function infoText(value: unknown): string | null {
   if (typeof value === 'string') return value || null;
@@ -37,6 +49,9 @@ export function WorkerPage() {
   const builds = useBuilds({ worker: name, limit: PAGE, ...(before !== undefined ? { before } : {}) });
 
   if (worker.isPending) return <Loading what={`worker ${name}`} />;
+  if (worker.isError && worker.error instanceof ApiError && worker.error.status === 404) {
+    return <RetiredOrUnknown name={name} error={worker.error} builds={builds} before={before} />;
+  }
   if (worker.isError) {
     return (
       <section>
@@ -65,6 +80,10 @@ export function WorkerPage() {
           <dt>Admin</dt>
           <dd>
             <WorkerAdmins worker={w} />
+          </dd>
+          <dt>Source</dt>
+          <dd>
+            <WorkerSource worker={w} />
           </dd>
           {w.notes && (
             <>
@@ -101,8 +120,23 @@ export function WorkerPage() {
           </dd>
           <dt>Builds run</dt>
           <dd>{w.builds_run}</dd>
+          <dt>Maintenance</dt>
+          <dd>
+            {w.maintenance.length === 0 ? (
+              <span className="muted">no windows</span>
+            ) : (
+              <ul className="plain-list">
+                {w.maintenance.map((m) => (
+                  <li key={`${m.from}:${m.cron}:${m.duration_ms}`}>
+                    <code>{m.cron}</code> (UTC) for {formatDuration(m.duration_ms)} <span className="muted">— {WINDOW_FROM[m.from]}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </dd>
         </dl>
         {!w.info && <p className="muted">This worker has not connected since the master started: nothing reported yet.</p>}
+        {w.source === 'registered' && <RetireAction worker={w} />}
       </section>
 
       <section aria-labelledby="current-title">
@@ -121,6 +155,145 @@ export function WorkerPage() {
         {builds.data && builds.data.builds.length === 0 && <p className="muted">{before === undefined ? 'No builds yet.' : 'No older builds.'}</p>}
         {builds.data && builds.data.builds.length > 0 && (
           <BuildTable builds={builds.data.builds} caption={`Recent builds on ${w.name}`} showBuilder showWorker={false} />
+        )}
+        {builds.data && <BuildPager next={builds.data.next} before={before} />}
+      </section>
+    </>
+  );
+}
+
+/** "from the config file", or "joined via application #N" (the number needs the token: applications are the operators'). */
+function WorkerSource({ worker }: { worker: WorkerJson }) {
+  return worker.source === 'config' ? <span>the master's config file</span> : <RegisteredSource worker={worker} />;
+}
+
+function RegisteredSource({ worker }: { worker: WorkerJson }) {
+  const { token } = useToken();
+  const applications = useApplications();
+  const application = applications.data?.find((a) => a.state === 'approved' && a.worker === worker.name);
+  if (application) {
+    return (
+      <span>
+        joined via <Link to="/applications">application #{application.id}</Link> (approved by {application.decided_by ?? 'an operator'}{' '}
+        <Ago at={application.decided_at} />)
+      </span>
+    );
+  }
+  return <span>joined via a volunteer's application{token ? '' : ' (enter the API token to see which)'}</span>;
+}
+
+/** Retire, for a registered worker with a token: asked twice, since the worker can no longer connect afterwards. */
+function RetireAction({ worker }: { worker: WorkerJson }) {
+  const { token, markRefused } = useToken();
+  const client = useQueryClient();
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  if (!token) return null;
+
+  async function retire() {
+    setBusy(true);
+    setProblem(null);
+    try {
+      await apiPost<RetiredWorkerJson>(`/workers/${encodeURIComponent(worker.name)}/retire`, {}, token);
+      setAsking(false);
+      await client.invalidateQueries({ queryKey: queryKeys.workersAll });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) markRefused();
+      // 409 while it builds: the master's message says to pause it first.
+      setProblem(error instanceof ApiError ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="actions" style={{ marginTop: '0.8rem' }}>
+      {!asking ? (
+        <button type="button" onClick={() => setAsking(true)}>
+          Retire…
+        </button>
+      ) : (
+        <>
+          <span>
+            Retire <strong>{worker.name}</strong>? It can no longer connect; its builds and history stay.
+          </span>
+          <button type="button" className="primary" onClick={() => void retire()} disabled={busy}>
+            Retire {worker.name}
+          </button>
+          <button type="button" onClick={() => setAsking(false)} disabled={busy}>
+            Cancel
+          </button>
+        </>
+      )}
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A name the master no longer knows as a worker: a retired one keeps its page (its history), else the error. */
+function RetiredOrUnknown({
+  name,
+  error,
+  builds,
+  before,
+}: {
+  name: string;
+  error: ApiError;
+  builds: ReturnType<typeof useBuilds>;
+  before: number | undefined;
+}) {
+  const retired = useRetiredWorkers();
+  const found = retired.data?.find((r) => r.name === name);
+  if (retired.isPending) return <Loading what={`worker ${name}`} />;
+  if (!found) {
+    return (
+      <section>
+        <h1>{name}</h1>
+        <ErrorMessage error={error} />
+        <p>
+          <Link to="/workers">All workers</Link>
+        </p>
+      </section>
+    );
+  }
+  return (
+    <>
+      <section aria-labelledby="worker-title">
+        <div className="page-head">
+          <h1 id="worker-title">{found.name}</h1>
+          <span className="state state-offline">retired</span>
+        </div>
+        <dl className="kv">
+          <dt>Retired</dt>
+          <dd>
+            <Ago at={found.retired_at} /> by {found.retired_by ?? 'an operator'}
+          </dd>
+          <dt>Source</dt>
+          <dd>joined via application #{found.application_id}, <Ago at={found.created_at} /></dd>
+          <dt>Dimensions</dt>
+          <dd>
+            <DimensionPills dimensions={found.dimensions} />
+          </dd>
+          <dt>Admin</dt>
+          <dd>{found.admins.length === 0 ? <span className="muted">—</span> : found.admins.join(', ')}</dd>
+          <dt>Builds run</dt>
+          <dd>{found.builds_run}</dd>
+        </dl>
+        <p>
+          <Link to="/workers#retired-title">All retired workers</Link>
+        </p>
+      </section>
+      <section aria-labelledby="recent-title">
+        <h2 id="recent-title">Builds it ran</h2>
+        {builds.isError && <ErrorMessage error={builds.error} />}
+        {builds.data && builds.data.builds.length === 0 && <p className="muted">{before === undefined ? 'No builds.' : 'No older builds.'}</p>}
+        {builds.data && builds.data.builds.length > 0 && (
+          <BuildTable builds={builds.data.builds} caption={`Builds ${found.name} ran`} showBuilder showWorker={false} />
         )}
         {builds.data && <BuildPager next={builds.data.next} before={before} />}
       </section>

@@ -1,10 +1,12 @@
 /**
- * Workers: every configured worker with its state (icon and word), its
- * dimensions, who looks after it, what it builds now, when it was last
- * heard from, its uptime over the last 7 days and how many builds it ran.
+ * Workers: every worker (the config file's and those that joined through
+ * an application) with its state (icon and word), its dimensions, who looks
+ * after it, what it builds now, when it was last heard from, its uptime
+ * over the last 7 days and how many builds it ran; then the retired ones,
+ * whose history stays.
  */
 import { Link } from 'react-router';
-import { useWorkers } from '../api/queries.js';
+import { useRetiredWorkers, useWorkers } from '../api/queries.js';
 import { WorkerAdmins } from '../components/admin-contact.js';
 import { DimensionPills } from '../components/selector-pills.js';
 import { ErrorMessage, Loading } from '../components/states.js';
@@ -15,6 +17,15 @@ import '../components/farm-views.css';
 
 /** The workers page. */
 export function WorkersPage() {
+  return (
+    <>
+      <CurrentWorkers />
+      <RetiredWorkers />
+    </>
+  );
+}
+
+function CurrentWorkers() {
   const workers = useWorkers();
   return (
     <section aria-labelledby="workers-title">
@@ -47,6 +58,12 @@ export function WorkersPage() {
                   <tr key={worker.name}>
                     <td>
                       <Link to={`/workers/${encodeURIComponent(worker.name)}`}>{worker.name}</Link>
+                      {worker.source === 'registered' && (
+                        <span className="muted" title="joined through a volunteer's application">
+                          {' '}
+                          (joined)
+                        </span>
+                      )}
                     </td>
                     <td>
                       <WorkerStateBadge state={worker.state} />
@@ -84,6 +101,50 @@ export function WorkersPage() {
           </div>
         </>
       )}
+    </section>
+  );
+}
+
+/** Retired workers, most recently retired first; their pages keep their builds. */
+function RetiredWorkers() {
+  const retired = useRetiredWorkers();
+  if (retired.isError) return <ErrorMessage error={retired.error} />;
+  if (!retired.data || retired.data.length === 0) return null;
+  return (
+    <section aria-labelledby="retired-title">
+      <h2 id="retired-title">Retired workers</h2>
+      <div className="table-wrap">
+        <table aria-labelledby="retired-title">
+          <thead>
+            <tr>
+              <th scope="col">Worker</th>
+              <th scope="col">Retired</th>
+              <th scope="col" className="hide-narrow">Dimensions</th>
+              <th scope="col" className="hide-narrow">Joined</th>
+              <th scope="col">Builds run</th>
+            </tr>
+          </thead>
+          <tbody>
+            {retired.data.map((w) => (
+              <tr key={w.name}>
+                <td>
+                  <Link to={`/workers/${encodeURIComponent(w.name)}`}>{w.name}</Link>
+                </td>
+                <td className="nowrap">
+                  <Ago at={w.retired_at} /> <span className="muted">by {w.retired_by ?? 'an operator'}</span>
+                </td>
+                <td className="hide-narrow">
+                  <DimensionPills dimensions={w.dimensions} />
+                </td>
+                <td className="hide-narrow nowrap">
+                  application #{w.application_id}, <Ago at={w.created_at} />
+                </td>
+                <td>{w.builds_run}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }
