@@ -54,3 +54,55 @@ export function parseLimit(text: string): number {
   if (limit < 1 || limit > 500) throw new InvalidArgumentError(`expected 1 to 500, got ${limit}`);
   return limit;
 }
+
+/**
+ * Collects repeated `--dimension KEY=VALUE` (what a worker is: os, arch,
+ * libc...); a later key wins. Keys as builders' selectors write them.
+ */
+export function collectDimension(text: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`expected KEY=VALUE (e.g. libc=glibc), got "${text}"`);
+  const key = text.slice(0, at).trim();
+  const value = text.slice(at + 1).trim();
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key) || key.length > 100) {
+    throw new InvalidArgumentError(`"${key}" is not a dimension name (letters, digits, "_", "." or "-")`);
+  }
+  if (value === '' || value.length > 200) throw new InvalidArgumentError(`dimension ${key}: expected a value of 1 to 200 characters`);
+  return { ...previous, [key]: value };
+}
+
+/** A count of builds a worker runs at once: 1..64, as an application allows. */
+export function parseMaxBuilds(text: string): number {
+  const count = parseInteger(text);
+  if (count < 1 || count > 64) throw new InvalidArgumentError(`expected 1 to 64, got ${count}`);
+  return count;
+}
+
+/** Days of history: 1..366, as the API allows. */
+export function parseDays(text: string): number {
+  const days = parseInteger(text);
+  if (days < 1 || days > 366) throw new InvalidArgumentError(`expected 1 to 366, got ${days}`);
+  return days;
+}
+
+/** A maintenance window as the API takes it: a five-field cron (UTC) and a duration. */
+export interface WindowText {
+  cron: string;
+  duration: string;
+}
+
+/**
+ * Collects repeated `--window "CRON/DURATION"` (`"0 2 * * 0/3h"`: Sundays
+ * at 02:00 UTC for three hours). Split at the last "/", since a cron step
+ * (`*\/15`) has one too; the master checks the cron itself.
+ */
+export function collectWindow(text: string, previous: WindowText[] = []): WindowText[] {
+  const at = text.lastIndexOf('/');
+  const cron = at < 0 ? '' : text.slice(0, at).trim();
+  const duration = at < 0 ? '' : text.slice(at + 1).trim();
+  if (!cron || !/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(duration)) {
+    throw new InvalidArgumentError(`expected "CRON/DURATION" such as "0 2 * * 0/3h" (Sundays 02:00 UTC, 3 hours), got "${text}"`);
+  }
+  if (cron.split(/\s+/).length !== 5) throw new InvalidArgumentError(`expected a five-field cron before "/${duration}", got "${cron}"`);
+  return [...previous, { cron, duration }];
+}

@@ -4,12 +4,17 @@
  * network error names the master's URL and how to point elsewhere.
  */
 import type {
+  ApplicationJson,
+  ApplicationStatusJson,
   BuildDetailJson,
   BuildListJson,
   ChangeWithBuildsJson,
   CoverageJson,
+  HealthHistoryJson,
   HealthJson,
+  JoinReplyJson,
   RequestJson,
+  RetiredWorkerJson,
   SchedulerJson,
   WorkerJson,
 } from '../master/api/schemas.js';
@@ -40,10 +45,11 @@ async function send(
   conn: MasterConnection,
   method: 'GET' | 'POST' | 'DELETE',
   path: string,
-  options: { query?: Query; body?: unknown; signal?: AbortSignal; accept?: string } = {},
+  options: { query?: Query; body?: unknown; signal?: AbortSignal; accept?: string; authorize?: boolean } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
-  if (conn.token && method !== 'GET') headers.authorization = `Bearer ${conn.token}`;
+  // Reads go without the token unless the call needs it (a list that carries volunteers' contacts).
+  if (conn.token && (method !== 'GET' || options.authorize)) headers.authorization = `Bearer ${conn.token}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
@@ -109,6 +115,64 @@ export async function setWorkerAdmin(
   return json(await send(conn, 'POST', `/api/v1/workers/${encodeURIComponent(worker)}/${action}`, { body }));
 }
 
+/** `POST /api/v1/workers/:name/maintenance`: replaces the windows its admin set (conn.token: the worker's secret or the API token). */
+export async function setWorkerMaintenance(
+  conn: MasterConnection,
+  worker: string,
+  windows: readonly { cron: string; duration: string }[],
+): Promise<WorkerJson> {
+  return json(await send(conn, 'POST', `/api/v1/workers/${encodeURIComponent(worker)}/maintenance`, { body: { windows } }));
+}
+
+/** `POST /api/v1/workers/:name/retire`: a registered worker stops connecting; its history stays. */
+export async function retireWorker(conn: MasterConnection, worker: string, by: string): Promise<RetiredWorkerJson> {
+  return json(await send(conn, 'POST', `/api/v1/workers/${encodeURIComponent(worker)}/retire`, { body: { by } }));
+}
+
+/** `GET /api/v1/retired-workers`: most recently retired first. */
+export async function listRetiredWorkers(conn: MasterConnection): Promise<RetiredWorkerJson[]> {
+  return (await json<{ workers: RetiredWorkerJson[] }>(await send(conn, 'GET', '/api/v1/retired-workers'))).workers;
+}
+
+/** Body of `POST /api/v1/applications`. */
+export interface JoinRequestBody {
+  name: string;
+  dimensions: Record<string, string>;
+  max_builds?: number;
+  contact: string;
+  notes?: string;
+}
+
+/** `POST /api/v1/applications`: offers a worker (no token needed); the answer holds the application's token. */
+export async function submitApplication(conn: MasterConnection, body: JoinRequestBody): Promise<JoinReplyJson> {
+  return json(await send(conn, 'POST', '/api/v1/applications', { body }));
+}
+
+/** `POST /api/v1/applications/:id/status` (conn.token: the application's token): collects the secret once approved. */
+export async function getApplicationStatus(conn: MasterConnection, id: number): Promise<ApplicationStatusJson> {
+  return json(await send(conn, 'POST', `/api/v1/applications/${id}/status`, { body: {} }));
+}
+
+/** `GET /api/v1/applications` (needs the API token): newest first. */
+export async function listApplications(conn: MasterConnection, state?: string): Promise<ApplicationJson[]> {
+  const response = await send(conn, 'GET', '/api/v1/applications', { query: { state }, authorize: true });
+  return (await json<{ applications: ApplicationJson[] }>(response)).applications;
+}
+
+/** `POST /api/v1/applications/:id/approve`: creates the worker. */
+export async function approveApplication(
+  conn: MasterConnection,
+  id: number,
+  body: { by: string; name?: string; max_builds?: number },
+): Promise<ApplicationJson> {
+  return json(await send(conn, 'POST', `/api/v1/applications/${id}/approve`, { body }));
+}
+
+/** `POST /api/v1/applications/:id/decline`: the reason is told to the volunteer. */
+export async function declineApplication(conn: MasterConnection, id: number, body: { by: string; reason: string }): Promise<ApplicationJson> {
+  return json(await send(conn, 'POST', `/api/v1/applications/${id}/decline`, { body }));
+}
+
 /** `GET /api/v1/coverage`: platforms against their redundancy. */
 export async function getCoverage(conn: MasterConnection): Promise<CoverageJson> {
   return json(await send(conn, 'GET', '/api/v1/coverage'));
@@ -117,6 +181,11 @@ export async function getCoverage(conn: MasterConnection): Promise<CoverageJson>
 /** `GET /api/v1/health`: the farm's health and what to act on. */
 export async function getHealth(conn: MasterConnection): Promise<HealthJson> {
   return json(await send(conn, 'GET', '/api/v1/health'));
+}
+
+/** `GET /api/v1/health/history?days=N`: the farm's score samples, oldest first. */
+export async function getHealthHistory(conn: MasterConnection, days?: number): Promise<HealthHistoryJson> {
+  return json(await send(conn, 'GET', '/api/v1/health/history', { query: { days } }));
 }
 
 /** `GET /api/v1/requests/:id`. */

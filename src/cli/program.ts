@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import type { CliContext } from './errors.js';
 import { shepherdVersion } from '../master/api/version.js';
+import { registerApplicationsCommand } from './commands/applications.js';
 import { registerBuildsCommand } from './commands/builds.js';
 import { registerCancelCommand } from './commands/cancel.js';
 import { registerChangesCommand } from './commands/changes.js';
@@ -13,6 +14,7 @@ import { registerCoverageCommand } from './commands/coverage.js';
 import { registerHealthCommand } from './commands/health.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerForceCommand } from './commands/force.js';
+import { registerJoinCommand } from './commands/join.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerMasterCommand } from './commands/master.js';
 import { registerSchedulersCommand } from './commands/schedulers.js';
@@ -49,6 +51,8 @@ export function createProgram(context: CliContext): Command {
   registerWorkersCommand(program);
   registerCoverageCommand(program);
   registerHealthCommand(program);
+  registerJoinCommand(program, context);
+  registerApplicationsCommand(program);
   registerCancelCommand(program);
   return program;
 }

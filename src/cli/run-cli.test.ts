@@ -208,7 +208,7 @@ describe('reading', () => {
   it('workers: a table', async () => {
     await control.connect('linux-1');
     expect(await shepherd('workers', ...client)).toBe(0);
-    expect(out()).toMatch(/^NAME +STATE +BUILDS +OS\/ARCH +ADMIN +LAST SEEN +UPTIME 7D\nlinux-1 +idle +0\/1 +linux\/x86_64 +ops <ops@example.org> +now +\d+%\n/);
+    expect(out()).toMatch(/^NAME +STATE +BUILDS +OS\/ARCH +ADMIN +LAST SEEN +UPTIME 7D +SOURCE +MAINTENANCE\nlinux-1 +idle +0\/1 +linux\/x86_64 +ops <ops@example.org> +now +\d+% +config\n/);
   });
 
   it('cancel: a finished build is a conflict', async () => {

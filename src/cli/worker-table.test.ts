@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkerJson } from '../master/api/schemas.js';
-import { formatShare, formatWorkersTable } from './worker-table.js';
+import type { RetiredWorkerJson, WorkerJson } from '../master/api/schemas.js';
+import { formatMaintenance, formatRetiredTable, formatShare, formatWindowDuration, formatWorkersTable } from './worker-table.js';
 
 const t0 = new Date(2024, 0, 2, 3, 4, 5).getTime();
 
@@ -37,14 +37,58 @@ describe('worker table', () => {
       dimensions: { os: 'macos' },
       uptime: { d7: 0.25, d30: 0.1 },
     };
-    const never: WorkerJson = { ...offline, name: 'bsd', last_seen: null, dimensions: {} };
+    const never: WorkerJson = {
+      ...offline,
+      name: 'bsd',
+      last_seen: null,
+      dimensions: {},
+      source: 'registered',
+      maintenance: [
+        { cron: '0 2 * * 0', duration_ms: 3 * 3_600_000, from: 'admin' },
+        { cron: '*/30 * * * *', duration_ms: 90_000, from: 'agent' },
+      ],
+    };
     expect(formatWorkersTable([base, offline, never], t0).split('\n')).toEqual([
-      'NAME     STATE     BUILDS  OS/ARCH        ADMIN                  LAST SEEN  UPTIME 7D',
-      'linux-1  building  1/2     linux/aarch64  Ann <ann@example.org>  now        99%',
-      'mac-1    offline   0/2     macos/?                               5m ago     25%',
-      'bsd      offline   0/2     ?/?                                   never      -',
+      'NAME     STATE     BUILDS  OS/ARCH        ADMIN                  LAST SEEN  UPTIME 7D  SOURCE      MAINTENANCE',
+      'linux-1  building  1/2     linux/aarch64  Ann <ann@example.org>  now        99%        config',
+      'mac-1    offline   0/2     macos/?                               5m ago     25%        config',
+      'bsd      offline   0/2     ?/?                                   never      -          registered  0 2 * * 0/3h, */30 * * * */90s',
       '',
     ]);
+    expect(formatMaintenance(never)).toBe(
+      'bsd: maintenance windows (cron in UTC / duration):\n' +
+        '  0 2 * * 0/3h  (set by its admin)\n' +
+        "  */30 * * * */90s  (from the agent's config)\n",
+    );
+    expect(formatMaintenance(base)).toBe('linux-1: no maintenance windows\n');
+  });
+});
+
+describe('formatWindowDuration', () => {
+  it('writes a duration as a config file would, in the largest exact unit', () => {
+    expect([86_400_000, 3 * 3_600_000, 90 * 60_000, 90_000, 1500].map(formatWindowDuration)).toEqual(['1d', '3h', '90m', '90s', '1500ms']);
+  });
+});
+
+describe('retired workers table', () => {
+  it('shows when and by whom each was retired, and the builds it ran', () => {
+    const retired: RetiredWorkerJson = {
+      name: 'lx-old',
+      dimensions: { os: 'linux', arch: 'x86_64' },
+      admins: ['Ada <ada@example.org>'],
+      application_id: 3,
+      created_at: t0 - 30 * 86_400_000,
+      retired_at: t0 - 2 * 86_400_000,
+      retired_by: 'ops',
+      builds_run: 41,
+    };
+    expect(formatRetiredTable([retired, { ...retired, name: 'lx-older', retired_by: null, builds_run: 0 }], t0).split('\n')).toEqual([
+      'NAME      RETIRED  BY   BUILDS RUN  DIMENSIONS            ADMINS                 APPLICATION',
+      'lx-old    2d ago   ops  41          os=linux arch=x86_64  Ada <ada@example.org>  3',
+      'lx-older  2d ago        0           os=linux arch=x86_64  Ada <ada@example.org>  3',
+      '',
+    ]);
+    expect(formatRetiredTable([], t0)).toBe('no retired workers\n');
   });
 });
 

@@ -4,7 +4,6 @@
  * only if that build succeeded; with --queued, print the request at once.
  * With --scheduler, a force scheduler queues it, checking its typed --params.
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { collectParam, collectProperty, parseInteger } from '../arguments.js';
 import { formatBuildSummary } from '../build-table.js';
@@ -15,6 +14,7 @@ import { exitStatusForResult } from '../exit-status.js';
 import { note, printJson, writeStdout } from '../output.js';
 import { subscribeForWait, waitForRequest } from '../wait-for-request.js';
 import { waitForStart } from '../wait-for-start.js';
+import { whoAmI } from '../who-am-i.js';
 
 interface ForceFlags extends ClientFlags {
   prop?: Record<string, string>;
@@ -24,14 +24,6 @@ interface ForceFlags extends ClientFlags {
   queued?: boolean;
   scheduler?: string;
   param?: Record<string, string>;
-}
-
-function whoAmI(): string | undefined {
-  try {
-    return userInfo().username || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Flags that belong to one way of forcing only: a usage error names the mix-up. */

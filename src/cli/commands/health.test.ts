@@ -10,7 +10,7 @@ import type { HealthJson } from '../../master/api/schemas.js';
 import { createHttpServer } from '../../master/api/server.js';
 import { createTestControl, type TestControl } from '../../master/api/test-control.js';
 import { captureCli } from '../capture-cli.js';
-import { formatHealth } from './health.js';
+import { formatHealth, formatHealthHistory, scoreBar } from './health.js';
 
 const CONFIG = {
   master: { api_token_env: 'SHEPHERD_TEST_TOKEN' },
@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 
-const { shepherd, out, err } = captureCli();
+const { shepherd, out, err, clearOut } = captureCli();
 
 describe('shepherd health', () => {
   it('--json answers the health document', async () => {
@@ -75,6 +75,23 @@ describe('shepherd health', () => {
     expect(lines[3]).toMatch(/^linux-x86_64\s+1\s+50\s+1\/2\s+SHORT$/);
     expect(lines[4]).toMatch(/^macos-arm64\s+2\s+100\s+1\/1$/);
     expect(out()).toContain('act on:\n  - 16.7  platform linux-x86_64 (tier 1) has 1 of the 2 live workers wanted\n');
+  });
+
+  it('--history prints the recorded samples, one line each when few; --days bounds them', async () => {
+    const now = Date.now();
+    await control.store.recordHealthSample({ bucket: now - 3 * 86_400_000, at: now - 3 * 86_400_000, score: 40, platforms: { 'linux-x86_64': 0 } });
+    await control.store.recordHealthSample({ bucket: now - 3_600_000, at: now - 3_600_000, score: 83, platforms: { 'linux-x86_64': 50, 'macos-arm64': 100 } });
+    expect(await shepherd('health', '--history', '--days', '2', '--json', ...client)).toBe(0);
+    expect(JSON.parse(out()).samples).toEqual([{ at: now - 3_600_000, score: 83, platforms: { 'linux-x86_64': 50, 'macos-arm64': 100 } }]);
+    clearOut();
+    expect(await shepherd('health', '--history', ...client)).toBe(0);
+    expect(out().split('\n').slice(1)).toEqual([
+      expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d  ########\.{12}   40  linux-x86_64 0$/),
+      expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d  #{17}\.{3}   83  linux-x86_64 50  macos-arm64 100$/),
+      '',
+    ]);
+    expect(await shepherd('health', '--days', '2', ...client)).toBe(2);
+    expect(err()).toMatch(/--days needs --history/);
   });
 
   it('says which master it cannot reach, exit 1', async () => {
@@ -112,5 +129,42 @@ describe('formatHealth', () => {
         'suspect: worker lx-2: 3 failures others passed: lib@01234567 (build 9; passed on lx-1)\n' +
         'orphaned: worker bsd-1, last seen 5d ago; admins: Ada <ada@example.org>\n',
     );
+  });
+
+  it('lists the ten longest queue waits', () => {
+    const waits = Array.from({ length: 12 }, (_, i) => ({ builder: `b${i}`, platform: 'linux', builds: 3, p50_ms: 1000 * (12 - i), p95_ms: 60_000 * (12 - i) }));
+    const document: HealthJson = {
+      score: 100, platforms: [], red_builders: [], stale_builders: [], suspect_workers: [], missing_workers: [], worker_states: {}, attention: [], queue_waits: waits,
+    };
+    const text = formatHealth(document, 0);
+    expect(text).toContain('queue waits (longest p95 first):');
+    expect(text).toMatch(/b0\s+linux\s+3\s+12s\s+12m/);
+    expect(text).not.toContain('b10 ');
+    expect(text).toContain('(2 more: --json)');
+  });
+});
+
+describe('formatHealthHistory', () => {
+  const at = (day: number, hour: number) => new Date(2024, 4, day, hour).getTime();
+
+  it('shows one line per day, with its lowest score, once there are many samples, and the days without any', () => {
+    const samples = [];
+    for (let hour = 0; hour < 24; hour++) samples.push({ at: at(1, hour), score: hour === 13 ? 55 : 90, platforms: { lx: hour === 13 ? 10 : 100 } });
+    for (let hour = 0; hour < 24; hour++) samples.push({ at: at(3, hour), score: 100, platforms: { lx: 100 } });
+    samples.push({ at: at(3, 23) + 1_800_000, score: 100, platforms: { lx: 100 } }); // 49: past one line per sample
+    expect(formatHealthHistory({ samples })).toBe(
+      'farm health, one line per day (its lowest score):\n' +
+        '2024-05-01  ###########.........   55  lx 10\n' +
+        '2024-05-02  (no samples)\n' +
+        '2024-05-03  ####################  100  lx 100\n',
+    );
+  });
+
+  it('says when nothing was recorded yet', () => {
+    expect(formatHealthHistory({ samples: [] })).toMatch(/^no health samples yet/);
+  });
+
+  it('draws a score as twenty marks, clamped', () => {
+    expect([scoreBar(0), scoreBar(49), scoreBar(100), scoreBar(130)]).toEqual(['.'.repeat(20), '##########..........', '#'.repeat(20), '#'.repeat(20)]);
   });
 });

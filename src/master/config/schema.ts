@@ -375,7 +375,7 @@ export const FleetSection = z.strictObject({
       max_pending: z.number().int().min(1).max(1000).default(20).describe('Applications waiting at once; more are refused (429) until operators decide.'),
     })
     .prefault({})
-    .describe('Volunteers proposing workers (see docs/fleet.md, "Joining the farm").'),
+    .describe('Volunteers proposing workers (see docs/joining.md).'),
   health: z
     .strictObject({
       red_for: Duration.prefault('7d').describe('A builder failing this long is flagged (health page, home page, weekly digest), never re-mailed per build.'),
