@@ -5,9 +5,11 @@
  */
 import type {
   ApplicationJson,
+  ArtifactListJson,
   ApplicationStatusJson,
   BuildDetailJson,
   BuildListJson,
+  BuildTestsJson,
   ChangeWithBuildsJson,
   CoverageJson,
   HealthHistoryJson,
@@ -16,6 +18,7 @@ import type {
   RequestJson,
   RetiredWorkerJson,
   SchedulerJson,
+  TestHistoryJson,
   WorkerJson,
 } from '../master/api/schemas.js';
 import type { ErrorBody } from '../master/errors.js';
@@ -89,6 +92,54 @@ async function apiError(conn: MasterConnection, response: Response): Promise<Cli
     // Not our error shape: a proxy or another server answered.
   }
   return new CliError(`${conn.url} answered HTTP ${response.status} ${response.statusText}; is --master the Shepherd master?`);
+}
+
+/** `GET /api/v1/builds/:id/tests`: one page of a build's tests, failures first. */
+export async function getBuildTests(conn: MasterConnection, buildId: number, page: { offset?: number; limit?: number; failures?: boolean }): Promise<BuildTestsJson> {
+  const query = { offset: page.offset, limit: page.limit, failures: page.failures ? 1 : undefined };
+  return json<BuildTestsJson>(await send(conn, 'GET', `/api/v1/builds/${buildId}/tests`, { query }));
+}
+
+/** `GET /api/v1/tests/history`: a test's runs, newest first, and what separates where it fails. */
+export async function getTestHistory(conn: MasterConnection, name: string, filter: { builder?: string; limit?: number }): Promise<TestHistoryJson> {
+  return json<TestHistoryJson>(await send(conn, 'GET', '/api/v1/tests/history', { query: { name, builder: filter.builder, limit: filter.limit } }));
+}
+
+/** `POST /api/v1/debug/:session/approve`: passes the admin's approval token on to the worker (no API token: the approval proves itself). */
+export async function approveDebugSession(conn: MasterConnection, session: string, token: string): Promise<{ approved?: boolean }> {
+  const response = await send({ ...conn, token: undefined }, 'POST', `/api/v1/debug/${encodeURIComponent(session)}/approve`, { body: { token } });
+  return json<{ approved?: boolean }>(response);
+}
+
+/** `GET /api/v1/builds/:id/artifacts`: the files its steps sent back. */
+export async function listArtifacts(conn: MasterConnection, buildId: number): Promise<ArtifactListJson> {
+  return json<ArtifactListJson>(await send(conn, 'GET', `/api/v1/builds/${buildId}/artifacts`));
+}
+
+/** `GET /api/v1/builds/:id/artifacts/PATH[?step=&kind=]`: one stored file, as a streamed response (`path` already URL-encoded). */
+export function downloadArtifact(conn: MasterConnection, buildId: number, path: string): Promise<Response> {
+  return send(conn, 'GET', `/api/v1/builds/${buildId}/artifacts/${path}`, { accept: 'application/octet-stream' });
+}
+
+/** Body of `POST /builds/:id/rebuild`. */
+export interface RebuildRequestBody {
+  properties?: Record<string, string>;
+  env?: Record<string, string>;
+  reason?: string;
+  submitted_by?: string;
+}
+
+/** `GET /api/v1/builds/:id/repro`: the script (format sh) or its parts (format json, as text). */
+export async function getRepro(conn: MasterConnection, id: number, format: 'sh' | 'json'): Promise<string> {
+  const accept = format === 'json' ? 'application/json' : 'text/x-shellscript';
+  const response = await send(conn, 'GET', `/api/v1/builds/${id}/repro`, { accept, query: { format: format === 'json' ? 'json' : undefined } });
+  return response.text();
+}
+
+/** `POST /api/v1/builds/:id/rebuild`: queues the rebuild. */
+export async function rebuildBuild(conn: MasterConnection, id: number, body: RebuildRequestBody): Promise<RequestJson> {
+  const response = await send(conn, 'POST', `/api/v1/builds/${id}/rebuild`, { body });
+  return (await json<{ request: RequestJson }>(response)).request;
 }
 
 /** Body of `POST /builders/:name/force`. */

@@ -12,7 +12,7 @@ import type { ChangeSourceControl } from './api/control.js';
 import { readHealth } from './api/routes/health.js';
 import { registerHookRoutes } from './api/routes/hooks.js';
 import { createHttpServer } from './api/server.js';
-import { Coordinator } from './builds/coordinator.js';
+import { Coordinator, type StepTestResults } from './builds/coordinator.js';
 import { systemClock, type Clock } from './clock.js';
 import { loadConfig, readSecrets, type Secrets } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -22,6 +22,11 @@ import { ShepherdError } from './errors.js';
 import { startDigest } from './fleet/digest-service.js';
 import { startFleet } from './fleet/fleet-service.js';
 import { startHealthHistory } from './fleet/health-history.js';
+import { startDebugService } from './debug/debug-service.js';
+import { startFileRetention } from './files/retention.js';
+import { StoredFiles } from './files/stored-files.js';
+import { UploadSink } from './files/upload-sink.js';
+import { TestResultsService } from './tests/test-results-service.js';
 import { Applications } from './fleet/applications.js';
 import { registerHealthMetrics } from './fleet/health-metrics.js';
 import { createMetrics } from './metrics.js';
@@ -71,11 +76,26 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   const events = new MasterEventBus((event, error) => logger.error({ err: error, event }, 'event listener failed'));
   const store = await openStore(config.master.database);
+  // Files workers send back (artifacts, JUnit XML), and what reads them.
+  const artifacts = config.master.artifacts;
+  const storedFiles = new StoredFiles({ store, dataDir: config.master.data_dir });
+  const uploads = new UploadSink({ store, dataDir: config.master.data_dir, clock, logger, maxFileBytes: artifacts.max_file, maxBuildBytes: artifacts.max_build });
+  const tests = new TestResultsService({ store, config, clock });
+  const testResults: StepTestResults = {
+    afterStep: (context) => tests.afterStep(context),
+    afterRerun: (context, original) => tests.afterRerun(context, original),
+    async junitFiles(stepId) {
+      const files = await storedFiles.forStep(stepId, 'test_results');
+      return files.filter((f) => f.skipped === null).map((f) => ({ name: f.name, open: () => storedFiles.read(f.id) }));
+    },
+  };
   let coordinator: Coordinator;
   try {
     // Workers approved from applications join the config file's; a name in both is refused here, before anything starts.
     const registered = (await store.listRegisteredWorkers()).filter((w) => w.retiredAt === null);
-    coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: secrets.apiToken, workerSecrets: secrets.workers, registered });
+    coordinator = new Coordinator({
+      config, store, events, clock, logger, apiToken: secrets.apiToken, workerSecrets: secrets.workers, registered, uploads, testResults,
+    });
   } catch (error) {
     await store.close();
     throw error;
@@ -98,12 +118,17 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const metrics = createMetrics(events, registry);
   registerHealthMetrics(registry, () => readHealth(coordinator, clock.now()), () => clock.now());
 
+  const debug = startDebugService({ config, store, clock, logger });
   const connections = new Set<AgentConnection>();
   const heartbeatMs = config.master.heartbeat_interval;
   const onWorkerSocket = (socket: WebSocket, remote: string) =>
-    acceptAgentSocket(socket, remote, { verify: (name, secret) => coordinator.verifyWorker(name, secret), handler: coordinator, events, clock, logger, heartbeatMs }, (connection) => {
+    acceptAgentSocket(socket, remote, { verify: (name, secret) => coordinator.verifyWorker(name, secret), handler: coordinator, events, clock, logger, heartbeatMs, sink: uploads, debug: debug.onMessage }, (connection) => {
       connections.add(connection);
-      socket.once('close', () => connections.delete(connection));
+      debug.connected(connection);
+      socket.once('close', () => {
+        connections.delete(connection);
+        debug.disconnected(connection);
+      });
     });
 
   // Known once listening (the port may be 0); links in API replies use it.
@@ -114,6 +139,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   const app = await createHttpServer(coordinator, {
     applications,
+    debug: debug.broker,
     publicUrl: () => publicUrl,
     logger,
     registry,
@@ -156,6 +182,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const url = `http://${hostPart}:${actualPort}`;
   publicUrl ||= url;
   applications.start();
+  const retention = startFileRetention({
+    store,
+    files: storedFiles,
+    clock,
+    logger,
+    policy: { keepForMs: artifacts.keep_for, maxTotalBytes: artifacts.max_total },
+  });
   const notifiers = startNotifiers({ config, secrets, store, events, clock, logger, publicUrl, ...(mailer ? { mailer } : {}) });
   const fleet = startFleet({
     config,
@@ -206,6 +239,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
         await schedulers.stop();
         metrics.close();
         await coordinator.stop();
+        await debug.close();
+        await retention.stop();
         for (const connection of connections) connection.close('master shutting down', CLOSE.shutdown);
         await app.close();
         await notifiers.stop();

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, decodeMasterMessage, decodeOutput, decodeWorkerMessage, encodeControl, encodeOutput } from './frame.js';
+import {
+  ProtocolError,
+  decodeMasterMessage,
+  decodeOutput,
+  decodeWorkerBinary,
+  decodeWorkerMessage,
+  encodeControl,
+  encodeOutput,
+  encodeUpload,
+} from './frame.js';
 import { MAX_CONTROL_FRAME_BYTES, MAX_OUTPUT_CHUNK_BYTES, PROTOCOL_VERSION } from './messages.js';
 
 const hello = {
@@ -46,5 +55,47 @@ describe('output frames', () => {
     expect(() => decodeOutput(lying)).toThrow(/out of range/);
     expect(() => decodeOutput(encodeOutput({ step_id: 1, seq: 0, stream: 'stdout' } as never, Buffer.alloc(1)))).toThrow(/seq/);
     expect(() => decodeOutput(encodeOutput({ step_id: 1, seq: 1, stream: 'stdout' }, Buffer.alloc(MAX_OUTPUT_CHUNK_BYTES + 1)))).toThrow(/exceeds/);
+  });
+});
+
+describe('upload frames and messages', () => {
+  it('are told apart from output frames by the header', () => {
+    const data = Buffer.from([0x00, 0xff, 0x7f]);
+    const upload = decodeWorkerBinary(encodeUpload({ kind: 'upload', upload_id: 3, offset: 65536 }, data));
+    expect(upload).toEqual({ type: 'upload', header: { kind: 'upload', upload_id: 3, offset: 65536 }, data });
+    const output = decodeWorkerBinary(encodeOutput({ step_id: 9, seq: 4, stream: 'stdout' }, data));
+    expect(output).toEqual({ type: 'output', header: { step_id: 9, seq: 4, stream: 'stdout' }, data });
+    // An output decoder never takes an upload frame for output.
+    expect(() => decodeOutput(encodeUpload({ kind: 'upload', upload_id: 3, offset: 0 }, data))).toThrow(/step_id/);
+  });
+
+  it('refuse a bad upload header, naming the field', () => {
+    expect(() => decodeWorkerBinary(encodeUpload({ kind: 'upload', upload_id: 0, offset: 0 }, Buffer.alloc(1)))).toThrow(/upload_id/);
+    expect(() => decodeWorkerBinary(encodeUpload({ kind: 'upload', upload_id: 1, offset: -1 }, Buffer.alloc(1)))).toThrow(/offset/);
+    expect(() => decodeWorkerBinary(encodeUpload({ kind: 'nope', upload_id: 1, offset: 0 } as never, Buffer.alloc(1)))).toThrow(/kind/);
+    expect(() => decodeWorkerBinary(encodeUpload({ kind: 'upload', upload_id: 1, offset: 0 }, Buffer.alloc(MAX_OUTPUT_CHUNK_BYTES + 1)))).toThrow(/exceeds/);
+  });
+
+  it('round-trip the upload control messages and refuse unknown kinds', () => {
+    const begin = { type: 'upload_begin' as const, step_id: 1, upload_id: 2, kind: 'artifact' as const, name: 'build/config.log', size: 10 };
+    const end = { type: 'upload_end' as const, step_id: 1, upload_id: 2, failed: 'file shrank while it was read' };
+    const skipped = { type: 'upload_skipped' as const, step_id: 1, kind: 'test_results' as const, name: 'core', size: 1e9, reason: 'over 100 MiB' };
+    for (const message of [begin, end, skipped]) expect(decodeWorkerMessage(encodeControl(message))).toEqual(message);
+    expect(() => decodeWorkerMessage(encodeControl({ ...begin, kind: 'core' } as never))).toThrow(/kind/);
+  });
+
+  it('a start_step may carry what to collect', () => {
+    const command = {
+      run: 'make',
+      env: {},
+      workdir: '.',
+      builder_dir: 'b',
+      timeout_ms: 0,
+      max_time_ms: 0,
+      collect: [{ kind: 'artifact' as const, globs: ['**/*.log'], max_file_bytes: 100, max_total_bytes: 1000 }],
+    };
+    const start = { type: 'start_step' as const, step_id: 1, build_id: 2, command };
+    expect(decodeMasterMessage(encodeControl(start))).toEqual(start);
+    expect(() => decodeMasterMessage(encodeControl({ ...start, command: { ...command, collect: [{ ...command.collect[0]!, globs: [] }] } }))).toThrow(/collect\.0\.globs/);
   });
 });

@@ -13,8 +13,19 @@
  * durably stored; the worker keeps every unacknowledged chunk (in memory, then
  * on disk) and resends it after a reconnect, so output is neither lost nor
  * duplicated across worker disconnects or a master crash.
+ *
+ * Files (artifacts, test results): a step may ask the agent to collect files
+ * by glob once its process has ended (`StepCommand.collect`). Each file goes
+ * as `upload_begin`, binary upload frames (header `UploadHeader`, told apart
+ * from output frames by its `kind: 'upload'`), then `upload_end`; a file the
+ * limits leave out is announced with `upload_skipped`. All of a step's
+ * uploads go before its `step_finished`. Uploads are not resent: one in
+ * flight when the connection drops is abandoned (the master deletes what it
+ * received), the step's remaining ones go on the next connection, and its
+ * outcome is delivered as usual. A cancelled step collects nothing.
  */
 import { z } from 'zod';
+import { DebugApprove, DebugClose, DebugExit, DebugInput, DebugOpen, DebugOpened, DebugOutput, DebugPending, DebugRefused, DebugResize } from './debug-messages.js';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 1;
@@ -35,6 +46,21 @@ export const MAX_FRAME_BYTES = MAX_OUTPUT_CHUNK_BYTES + 4096;
 const name = z.string().min(1).max(200);
 const stepId = z.number().int().positive();
 const seq = z.number().int().nonnegative();
+const uploadId = z.number().int().positive();
+const bytes = z.number().int().nonnegative();
+
+/** What a collected file is for: a build artifact, or a test results file (JUnit XML) the master parses. */
+export const FileKind = z.enum(['artifact', 'test_results']);
+export type FileKind = z.infer<typeof FileKind>;
+
+/** Longest file name (a path relative to the step's working directory) an upload may carry. */
+export const MAX_UPLOAD_NAME_CHARS = 1000;
+/**
+ * A collected file's name: its path relative to the step's working
+ * directory, `/`-separated. The master refuses `..`, absolute names, empty
+ * segments and NUL bytes.
+ */
+const uploadName = z.string().min(1).max(MAX_UPLOAD_NAME_CHARS);
 
 /** What the agent tells the master about the machine it runs on. */
 export const WorkerInfo = z.object({
@@ -109,8 +135,45 @@ export const StepFinished = z.object({
 
 export const Heartbeat = z.object({ type: z.literal('heartbeat'), t: z.number() });
 
-/** Control messages a worker may send (output travels in binary frames). */
-export const WorkerMessage = z.discriminatedUnion('type', [Hello, StepFinished, Heartbeat]);
+/** A collected file starts: its bytes follow in upload frames, offsets from 0 up to `size`. */
+export const UploadBegin = z.object({
+  type: z.literal('upload_begin'),
+  step_id: stepId,
+  /** Chosen by the agent; unique on the connection. */
+  upload_id: uploadId,
+  kind: FileKind,
+  name: uploadName,
+  size: bytes,
+});
+
+/**
+ * A collected file is complete (every byte up to `size` sent), or, with
+ * `failed`, could not be read to its end: the master discards what it got and
+ * records the file as skipped for that reason.
+ */
+export const UploadEnd = z.object({
+  type: z.literal('upload_end'),
+  step_id: stepId,
+  upload_id: uploadId,
+  failed: z.string().max(1000).optional(),
+});
+
+/** A file the globs matched but the limits leave out (too big, or past the step's total). */
+export const UploadSkipped = z.object({
+  type: z.literal('upload_skipped'),
+  step_id: stepId,
+  kind: FileKind,
+  name: uploadName,
+  size: bytes,
+  reason: z.string().min(1).max(1000),
+});
+
+/** Control messages a worker may send (output and upload bytes travel in binary frames). */
+export const WorkerMessage = z.discriminatedUnion('type', [
+  Hello, StepFinished, Heartbeat, UploadBegin, UploadEnd, UploadSkipped,
+  // Debug sessions (debug-messages.ts).
+  DebugPending, DebugOpened, DebugRefused, DebugOutput, DebugExit,
+]);
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
 
 /** Header of a binary output frame. */
@@ -120,6 +183,15 @@ export const OutputHeader = z.object({
   stream: z.enum(['stdout', 'stderr']),
 });
 export type OutputHeader = z.infer<typeof OutputHeader>;
+
+/** Header of a binary upload frame: `kind` tells it from an output frame (whose header has none). */
+export const UploadHeader = z.object({
+  kind: z.literal('upload'),
+  upload_id: uploadId,
+  /** Where the frame's bytes go in the file; frames of one upload arrive in order, without gaps. */
+  offset: bytes,
+});
+export type UploadHeader = z.infer<typeof UploadHeader>;
 
 // ---------------------------------------------------------------- master → worker
 
@@ -163,6 +235,24 @@ export const StepCommand = z.object({
     .array(z.object({ name: z.string().regex(/^[A-Za-z0-9._-]+$/), data_base64: z.string() }))
     .max(16)
     .optional(),
+  /**
+   * Files to send back once the process has ended (not when it was
+   * cancelled): globs relative to the working directory (`*` within a path
+   * segment, `**` across segments, `?` one character), one entry per kind.
+   * A file over `max_file_bytes`, or past `max_total_bytes` of the entry's
+   * files so far (in name order), is announced as skipped instead.
+   */
+  collect: z
+    .array(
+      z.object({
+        kind: FileKind,
+        globs: z.array(z.string().min(1).max(500)).min(1).max(100),
+        max_file_bytes: bytes,
+        max_total_bytes: bytes,
+      }),
+    )
+    .max(8)
+    .optional(),
 });
 export type StepCommand = z.infer<typeof StepCommand>;
 
@@ -188,6 +278,12 @@ export const MasterMessage = z.discriminatedUnion('type', [
   Release,
   Cancel,
   Heartbeat,
+  // Debug sessions (debug-messages.ts).
+  DebugOpen,
+  DebugApprove,
+  DebugInput,
+  DebugResize,
+  DebugClose,
 ]);
 export type MasterMessage = z.infer<typeof MasterMessage>;
 
@@ -195,3 +291,8 @@ export type Hello = z.infer<typeof Hello>;
 export type StepFinished = z.infer<typeof StepFinished>;
 export type Welcome = z.infer<typeof Welcome>;
 export type StartStep = z.infer<typeof StartStep>;
+export type UploadBegin = z.infer<typeof UploadBegin>;
+export type UploadEnd = z.infer<typeof UploadEnd>;
+export type UploadSkipped = z.infer<typeof UploadSkipped>;
+/** One entry of `StepCommand.collect`. */
+export type CollectEntry = NonNullable<StepCommand['collect']>[number];

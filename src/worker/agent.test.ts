@@ -398,3 +398,93 @@ describe('worker agent', () => {
     await expect(agent.connected()).rejects.toThrow(/stopped/);
   });
 });
+
+describe('worker agent: collecting files', () => {
+  const collect = (globs: string[], limits: { file?: number; total?: number } = {}, kind: 'artifact' | 'test_results' = 'artifact') => ({
+    kind,
+    globs,
+    max_file_bytes: limits.file ?? 1024 * 1024 * 1024,
+    max_total_bytes: limits.total ?? 1024 * 1024 * 1024,
+  });
+
+  it('sends the matched files byte for byte before step_finished, and announces the ones over the limits', async () => {
+    const { agent } = startAgent();
+    const connected = agent.connected();
+    const { connection } = await accept();
+    await connected;
+    // Three frames' worth of bytes that are not text.
+    const script =
+      'mkdir -p out/deep && head -c 150000 /dev/urandom > out/data.bin && echo small > out/deep/a.log && ' +
+      'head -c 5000 /dev/zero > out/deep/big.log && : > out/empty.log && echo built';
+    startStep(connection, 31, command(script, { collect: [collect(['out/**/*.log', 'out/*.bin'], { total: 150006 }), collect(['missing/*.xml'], {}, 'test_results')] }));
+    const finished = await connection.next('step_finished');
+    expect(finished.outcome).toMatchObject({ exit_code: 0 });
+
+    const begins = connection.messages.filter((m) => m.type === 'upload_begin');
+    expect(begins.map((b) => [b.kind, b.name, b.size])).toEqual([
+      ['artifact', 'out/data.bin', 150000],
+      ['artifact', 'out/deep/a.log', 6],
+      ['artifact', 'out/empty.log', 0],
+    ]);
+    expect(connection.messages.filter((m) => m.type === 'upload_skipped')).toEqual([
+      { type: 'upload_skipped', step_id: 31, kind: 'artifact', name: 'out/deep/big.log', size: 5000, reason: "past the step's limit of 146.5 KiB for its artifact files" },
+    ]);
+    const data = readFileSync(join(dir, 'b', 'out', 'data.bin'));
+    const first = begins[0]!;
+    expect(connection.uploadBytes(first.upload_id).equals(data)).toBe(true);
+    // In order, without gaps, each within the chunk limit.
+    let offset = 0;
+    for (const chunk of connection.uploads.filter((u) => u.upload_id === first.upload_id)) {
+      expect(chunk.offset).toBe(offset);
+      offset += chunk.data.length;
+    }
+    expect(connection.uploadBytes(begins[1]!.upload_id).toString()).toBe('small\n');
+    expect(connection.messages.filter((m) => m.type === 'upload_end')).toHaveLength(3);
+    // Everything about files comes after the output and before the step's end.
+    const order = connection.order.filter((o) => o !== 'message:heartbeat');
+    expect(order.at(-1)).toBe('message:step_finished');
+    expect(order.findLastIndex((o) => o.startsWith('output:'))).toBeLessThan(order.indexOf('message:upload_begin'));
+    // The step's log says what was sent and skipped, and that no test results matched.
+    expect(connection.textOf(31)).toBe(
+      'built\n' +
+        '[shepherd] artifacts: sending 3 file(s), skipping 1\n' +
+        "[shepherd] artifacts: skipping out/deep/big.log (4.9 KiB): past the step's limit of 146.5 KiB for its artifact files\n" +
+        '[shepherd] test results: no file matched missing/*.xml\n',
+    );
+  });
+
+  it('collects nothing from a cancelled step', async () => {
+    const { agent } = startAgent();
+    const connected = agent.connected();
+    const { connection } = await accept();
+    await connected;
+    startStep(connection, 32, command('echo x > a.log; echo started; sleep 1000', { collect: [collect(['*.log'])] }));
+    await connection.until(() => connection.textOf(32).includes('started\n'), 'the step to start');
+    connection.send({ type: 'cancel', step_id: 32, reason: 'stopped by alice' });
+    const finished = await connection.next('step_finished');
+    expect(finished.outcome.ended_by).toBe('cancel');
+    expect(connection.messages.filter((m) => m.type.startsWith('upload_'))).toEqual([]);
+  });
+
+  it('abandons the file being sent when the connection drops, and sends the rest on the next one', async () => {
+    const { agent, log } = startAgent();
+    const connected = agent.connected();
+    const first = (await accept()).connection;
+    await connected;
+    // Far more than the link buffers before it waits for the socket to drain.
+    startStep(first, 33, command('head -c 30000000 /dev/zero > a-big.bin; echo last > b-small.txt', { collect: [collect(['*.bin', '*.txt'])] }));
+    await first.until(() => first.uploads.length > 0, 'the first upload frame');
+    first.terminate();
+    await log.waitFor(/step 33: connection lost while sending artifact a-big\.bin; it is abandoned/);
+
+    const { connection: second, hello } = await accept([{ step_id: 33, acked_seq: 0 }]);
+    expect(hello.held[0]).toMatchObject({ step_id: 33, finished: expect.objectContaining({ exit_code: 0 }) });
+    await second.next('step_finished');
+    const begins = second.messages.filter((m) => m.type === 'upload_begin');
+    expect(begins.map((b) => b.name)).toEqual(['b-small.txt']);
+    expect(second.uploadBytes(begins[0]!.upload_id).toString()).toBe('last\n');
+    // Upload ids are never reused, even across connections.
+    const firstIds = new Set(first.messages.filter((m) => m.type === 'upload_begin').map((b) => b.upload_id));
+    expect(firstIds.has(begins[0]!.upload_id)).toBe(false);
+  });
+});

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { WebSocket, type RawData } from 'ws';
 import {
   decodeMasterMessage,
+  isDebugMasterMessage,
   encodeControl,
   Hello,
   MAX_MASTER_FRAME_BYTES,
@@ -24,6 +25,7 @@ import {
 import { nextDelay } from './backoff.js';
 import { systemClock, type TimerHandle } from './clock.js';
 import { formatDuration } from './format-duration.js';
+import { DebugSessions } from './debug/debug-sessions.js';
 import { HeldSteps } from './held-steps.js';
 import { detectWorkerInfo } from './info.js';
 import { stderrLogger, type Logger } from './logger.js';
@@ -111,6 +113,17 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
   });
 
   let current: Connection | null = null;
+  // Debug sessions (shepherd debug): the worker's own policy decides; see debug/debug-sessions.ts.
+  const debug = new DebugSessions({
+    worker: options.name,
+    secret: options.secret,
+    dir,
+    policy: options.debug,
+    env: withoutSecret(options.env ?? process.env, options.secret),
+    clock,
+    log,
+    link: () => current?.link ?? null,
+  });
   let reconnectTimer: TimerHandle | null = null;
   let attempt = 0;
   let refusedAttempt = 0;
@@ -194,6 +207,7 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
       default:
         if (!connection.welcomed) return protocolError(connection, `${message.type} before welcome`);
     }
+    if (isDebugMasterMessage(message)) return debug.handle(message);
     switch (message.type) {
       case 'start_step':
         return steps.start(message);
@@ -241,6 +255,7 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
   function onClose(connection: Connection, code: number, reason: string): void {
     connection.heartbeat?.cancel();
     if (connection.link) {
+      debug.endAll('the connection to the master was lost');
       steps.detach();
       connection.link.close();
     }
@@ -281,6 +296,7 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
       await closed;
       timer.cancel();
     }
+    debug.endAll('the worker agent is stopping');
     const running = steps.running;
     await steps.stopAll();
     spool.reset();

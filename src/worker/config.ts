@@ -12,6 +12,7 @@
  *     dimensions: { gpu: none }
  *     maintenance:           # no missing-worker mail while a window is open
  *       - { cron: "0 2 * * 0", duration: 3h }   # Sundays 02:00-05:00 UTC
+ *     debug: { allow: true, users: [ada], max: 1h, approval: false }
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -59,6 +60,24 @@ export const WorkerConfigFile = z.strictObject({
     .max(50)
     .optional()
     .describe("Maintenance windows, reported to the master: while one is open this worker raises no missing-worker alert. The master checks each cron and ignores (and logs) one it cannot read."),
+  debug: z
+    .strictObject({
+      allow: z.boolean().describe('Whether debug sessions may be opened on this worker at all.'),
+      users: z
+        .array(z.string().min(1).max(200))
+        .max(1000)
+        .optional()
+        .describe('Who may open one (user names as the master passes them); absent: anyone the master lets ask.'),
+      max: z
+        .string()
+        .regex(DURATION_RE, { message: 'expected a duration like "30m" or "1h"' })
+        .transform(durationMs)
+        .default(3_600_000)
+        .describe('Hard time limit of one session ("1h"): the worker ends it then.'),
+      approval: z.boolean().default(false).describe("Each session waits for the admin's approval token (`shepherd debug-approve`)."),
+    })
+    .optional()
+    .describe('Interactive debug sessions (`shepherd debug BUILD`). Without this section they are refused.'),
 });
 /** A parsed worker config file. */
 export type WorkerConfigFile = z.infer<typeof WorkerConfigFile>;
@@ -165,6 +184,9 @@ export function resolveWorkerOptions(flags: WorkerFlags, env: NodeJS.ProcessEnv 
     ...(admin ? { admin: admin.value } : {}),
     ...(file.dimensions ? { dimensions: file.dimensions } : {}),
     ...(file.maintenance ? { maintenance: file.maintenance.map((w) => ({ cron: w.cron, durationMs: w.duration })) } : {}),
+    ...(file.debug
+      ? { debug: { allow: file.debug.allow, ...(file.debug.users ? { users: file.debug.users } : {}), maxMs: file.debug.max, approval: file.debug.approval } }
+      : {}),
   };
 }
 

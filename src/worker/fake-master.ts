@@ -9,18 +9,24 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
-  decodeOutput,
+  decodeWorkerBinary,
   decodeWorkerMessage,
   encodeControl,
   MAX_FRAME_BYTES,
   type MasterMessage,
   type OutputHeader,
+  type UploadHeader,
   type Welcome,
   type WorkerMessage,
 } from '../protocol/index.js';
 
 /** One output chunk as the fake master received it. */
 export interface ReceivedOutput extends OutputHeader {
+  data: Buffer;
+}
+
+/** One upload frame as the fake master received it. */
+export interface ReceivedUploadChunk extends UploadHeader {
   data: Buffer;
 }
 
@@ -42,6 +48,10 @@ export class FakeConnection {
   readonly messages: WorkerMessage[] = [];
   /** Output chunks in arrival order. */
   readonly outputs: ReceivedOutput[] = [];
+  /** Upload frames in arrival order. */
+  readonly uploads: ReceivedUploadChunk[] = [];
+  /** Every frame in arrival order, as `message:TYPE`, `output:STEP` or `upload:ID` (to check what came before what). */
+  readonly order: string[] = [];
   /** Frames that failed the protocol's decoders: must stay empty. */
   readonly protocolErrors: string[] = [];
   /** Resolves with the close code once the socket has closed. */
@@ -95,6 +105,11 @@ export class FakeConnection {
     return Buffer.concat(this.outputOf(stepId).map((o) => o.data)).toString('utf8');
   }
 
+  /** The bytes of one upload, concatenated in arrival order (offsets are checked by the test). */
+  uploadBytes(uploadId: number): Buffer {
+    return Buffer.concat(this.uploads.filter((u) => u.upload_id === uploadId).map((u) => u.data));
+  }
+
   /** Sends a control message. */
   send(message: MasterMessage): void {
     this.ws.send(encodeControl(message));
@@ -116,10 +131,18 @@ export class FakeConnection {
     const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     try {
       if (isBinary) {
-        const { header, data: bytes } = decodeOutput(buffer);
-        this.outputs.push({ ...header, data: bytes });
+        const frame = decodeWorkerBinary(buffer);
+        if (frame.type === 'output') {
+          this.outputs.push({ ...frame.header, data: frame.data });
+          this.order.push(`output:${frame.header.step_id}`);
+        } else {
+          this.uploads.push({ ...frame.header, data: frame.data });
+          this.order.push(`upload:${frame.header.upload_id}`);
+        }
       } else {
-        this.messages.push(decodeWorkerMessage(buffer.toString('utf8')));
+        const message = decodeWorkerMessage(buffer.toString('utf8'));
+        this.messages.push(message);
+        this.order.push(`message:${message.type}`);
       }
     } catch (error) {
       this.protocolErrors.push((error as Error).message);

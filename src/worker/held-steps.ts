@@ -8,10 +8,18 @@
  * Per connection, each step remembers the last sequence number sent on it,
  * so every chunk goes out at most once per connection and always in order,
  * and `step_finished` only after the step's last chunk.
+ *
+ * Files the step asked for (`command.collect`) are found when its process
+ * ends (unless it was cancelled) and sent after its last output chunk and
+ * before `step_finished`, one at a time. Each goes out once: a file being
+ * sent when the connection drops is abandoned (the master deletes the part
+ * it got), and the step's remaining files go on the next connection.
  */
-import { join } from 'node:path';
-import type { HeldStep, StartStep, StepOutcome, Welcome } from '../protocol/index.js';
+import { open } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { MAX_OUTPUT_CHUNK_BYTES, type HeldStep, type StartStep, type StepOutcome, type Welcome } from '../protocol/index.js';
 import type { Clock } from './clock.js';
+import { collectFiles, type PlannedFile } from './collect-files.js';
 import { formatDuration } from './format-duration.js';
 import type { Logger } from './logger.js';
 import type { MasterLink } from './master-link.js';
@@ -19,6 +27,7 @@ import { OutputSequencer } from './output-sequencer.js';
 import { signalGroup } from './process-group.js';
 import type { RunningGroups } from './running-groups.js';
 import type { Spool } from './spool.js';
+import { resolveStepCwd } from './step-cwd.js';
 import { removeStepDir } from './step-dir.js';
 import { runStep, type RunningStep } from './step-runner.js';
 
@@ -48,6 +57,10 @@ interface Step {
   properties: Record<string, string>;
   /** The step's own directory, removed when the step is forgotten. */
   readonly dir: string;
+  /** The files to send before `step_finished` (found once the process ended). */
+  files: PlannedFile[];
+  /** How many of `files` have gone out (or been abandoned). */
+  filesSent: number;
   /** The current connection carries this step (started on it, or resumed by its welcome). */
   live: boolean;
   /** Last sequence number sent on the current connection. */
@@ -62,6 +75,8 @@ export class HeldSteps {
   readonly #options: HeldStepsOptions;
   readonly #steps = new Map<number, Step>();
   #link: MasterLink | null = null;
+  /** Upload ids are unique for the agent's lifetime, so never reused on a connection. */
+  #lastUploadId = 0;
 
   constructor(options: HeldStepsOptions) {
     this.#options = options;
@@ -150,6 +165,8 @@ export class HeldSteps {
       outcome: null,
       properties: {},
       dir: join(this.#options.stepsDir, String(message.step_id)),
+      files: [],
+      filesSent: 0,
       live: this.#link !== null,
       sentSeq: 0,
       finishedSent: false,
@@ -171,15 +188,35 @@ export class HeldSteps {
       },
     });
     step.runner = runner;
-    void runner.done.then((outcome) => {
+    void runner.done.then(async (outcome) => {
       if (runner.pgid !== null) groups.remove(runner.pgid);
       if (step.dropped) return;
+      const collect = message.command.collect ?? [];
+      // A cancelled build is not wanted any more, and neither are its files.
+      if (collect.length > 0 && outcome.ended_by !== 'cancel' && outcome.spawn_error === null) {
+        await this.#collect(step, message);
+        if (step.dropped) return;
+      }
       step.sequencer.flush();
       step.properties = { ...runner.properties };
       step.outcome = outcome;
       log(`step ${step.id} (build ${step.buildId}): ${describeOutcome(outcome)}`);
       this.#pump(step);
     });
+  }
+
+  /** Finds the step's files; what was found and skipped goes to the step's log, for its author. */
+  async #collect(step: Step, message: StartStep): Promise<void> {
+    const { command } = message;
+    try {
+      const builderDir = resolve(this.#options.dir, command.builder_dir);
+      const cwd = resolveStepCwd(this.#options.dir, command.builder_dir, command.workdir);
+      const { files, notes } = await collectFiles(command.collect ?? [], { cwd, builderDir });
+      step.files = files;
+      for (const note of notes) step.sequencer.write('stderr', Buffer.from(`[shepherd] ${note}\n`));
+    } catch (error) {
+      step.sequencer.write('stderr', Buffer.from(`[shepherd] cannot collect the step's files: ${(error as Error).message}\n`));
+    }
   }
 
   /** The master stored the step's output up to `seq`. */
@@ -226,12 +263,16 @@ export class HeldSteps {
     if (failure) this.#options.log(`step ${step.id}: cannot remove its directory: ${failure}`);
   }
 
+  #sendFile(step: Step, file: PlannedFile, link: MasterLink, current: () => boolean): Promise<boolean> {
+    return sendFile(step, file, ++this.#lastUploadId, link, current, this.#options.log);
+  }
+
   #needsPump(step: Step): boolean {
     return (
       this.#link !== null &&
       step.live &&
       !step.dropped &&
-      (step.sentSeq < step.lastSeq || (step.outcome !== null && !step.finishedSent))
+      (step.sentSeq < step.lastSeq || (step.outcome !== null && (!step.finishedSent || step.filesSent < step.files.length)))
     );
   }
 
@@ -266,12 +307,79 @@ export class HeldSteps {
         if (link.congested) await link.drained();
         continue;
       }
+      if (step.outcome && step.filesSent < step.files.length) {
+        const file = step.files[step.filesSent]!;
+        // Counted before it goes: one cut short by a lost connection is abandoned, not resent.
+        step.filesSent++;
+        if (!(await this.#sendFile(step, file, link, current))) step.filesSent--;
+        continue;
+      }
       if (step.outcome && !step.finishedSent) {
         link.sendControl({ type: 'step_finished', step_id: step.id, last_seq: step.lastSeq, outcome: step.outcome, properties: step.properties });
         step.finishedSent = true;
       }
       return;
     }
+  }
+}
+
+/**
+ * Sends one planned file: announced as skipped, or begin, its bytes in order,
+ * end. False when the connection was gone before anything of it went out.
+ */
+async function sendFile(
+  step: { id: number },
+  file: PlannedFile,
+  uploadId: number,
+  link: MasterLink,
+  current: () => boolean,
+  log: Logger,
+): Promise<boolean> {
+  const { kind, name, size } = file;
+  if (file.skip) {
+    link.sendControl({ type: 'upload_skipped', step_id: step.id, kind, name, size, reason: file.skip });
+    return true;
+  }
+  let handle;
+  try {
+    handle = await open(file.path, 'r');
+  } catch (error) {
+    if (!current()) return false;
+    // Gone since it was found: say so rather than send nothing.
+    link.sendControl({ type: 'upload_skipped', step_id: step.id, kind, name, size, reason: `cannot read it: ${(error as Error).message}` });
+    return true;
+  }
+  try {
+    if (!current()) return false;
+    link.sendControl({ type: 'upload_begin', step_id: step.id, upload_id: uploadId, kind, name, size });
+    let offset = 0;
+    let failed: string | undefined;
+    while (offset < size) {
+      const buffer = Buffer.allocUnsafe(Math.min(MAX_OUTPUT_CHUNK_BYTES, size - offset));
+      let n: number;
+      try {
+        ({ bytesRead: n } = await handle.read(buffer, 0, buffer.length, offset));
+      } catch (error) {
+        failed = `cannot read it: ${(error as Error).message}`;
+        break;
+      }
+      if (n === 0) {
+        failed = `it shrank from ${size} to ${offset} bytes while it was sent`;
+        break;
+      }
+      if (!current()) {
+        log(`step ${step.id}: connection lost while sending ${kind} ${name}; it is abandoned`);
+        return true;
+      }
+      link.sendUpload({ kind: 'upload', upload_id: uploadId, offset }, buffer.subarray(0, n));
+      offset += n;
+      if (link.congested) await link.drained();
+    }
+    if (current()) link.sendControl({ type: 'upload_end', step_id: step.id, upload_id: uploadId, ...(failed ? { failed } : {}) });
+    else log(`step ${step.id}: connection lost while sending ${kind} ${name}; it is abandoned`);
+    return true;
+  } finally {
+    await handle.close().catch(() => {});
   }
 }
 

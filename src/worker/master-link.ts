@@ -7,9 +7,11 @@ import type { WebSocket } from 'ws';
 import {
   encodeControl,
   encodeOutput,
+  encodeUpload,
   MAX_OUTPUT_CHUNK_BYTES,
   WorkerMessage,
   type OutputHeader,
+  type UploadHeader,
 } from '../protocol/index.js';
 import type { Logger } from './logger.js';
 
@@ -17,6 +19,8 @@ import type { Logger } from './logger.js';
 export interface MasterLink {
   sendControl(message: WorkerMessage): void;
   sendOutput(header: OutputHeader, data: Buffer): void;
+  /** Sends part of a collected file (at most MAX_OUTPUT_CHUNK_BYTES); the same backpressure applies. */
+  sendUpload(header: UploadHeader, data: Buffer): void;
   /** True while more is queued in the socket than it should be. */
   readonly congested: boolean;
   /** Resolves once the queue has drained (or the connection is gone). */
@@ -57,6 +61,15 @@ export class WebSocketLink implements MasterLink {
       return;
     }
     this.#ws.send(encodeOutput(header, data), { binary: true }, () => this.#checkDrained());
+  }
+
+  sendUpload(header: UploadHeader, data: Buffer): void {
+    if (!this.#open()) return;
+    if (data.length > MAX_OUTPUT_CHUNK_BYTES) {
+      this.#log(`bug: not sending an upload chunk of ${data.length} bytes (upload ${header.upload_id})`);
+      return;
+    }
+    this.#ws.send(encodeUpload(header, data), { binary: true }, () => this.#checkDrained());
   }
 
   get congested(): boolean {

@@ -5,6 +5,7 @@
  */
 import { CONNECT_BACKOFF, REFUSED_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
+import type { DebugPolicy } from './debug/policy.js';
 
 /** The agent's options. Only `master`, `name`, `secret` and `dir` are required. */
 export interface AgentOptions {
@@ -22,6 +23,8 @@ export interface AgentOptions {
   dimensions?: Record<string, string>;
   /** Maintenance windows (cron in UTC, length) reported to the master: no missing-worker alert while one is open. */
   maintenance?: { cron: string; durationMs: number }[];
+  /** Debug sessions: what this worker's admin allows (absent: none). */
+  debug?: DebugPolicy;
   /** Time between SIGTERM and SIGKILL when the agent ends a step. */
   killGraceMs?: number;
   /** Unacknowledged output kept in memory across all steps before spilling to disk. */

@@ -6,14 +6,10 @@
  */
 import type { Command } from 'commander';
 import { collectParam, collectProperty, parseInteger } from '../arguments.js';
-import { formatBuildSummary } from '../build-table.js';
 import { forceBuild, forceScheduler, type MasterConnection } from '../client.js';
 import { connectionFrom, withClientOptions, type ClientFlags } from '../connection.js';
-import { CliError, EXIT, usageError, type CliContext } from '../errors.js';
-import { exitStatusForResult } from '../exit-status.js';
-import { note, printJson, writeStdout } from '../output.js';
-import { subscribeForWait, waitForRequest } from '../wait-for-request.js';
-import { waitForStart } from '../wait-for-start.js';
+import { CliError, usageError, type CliContext } from '../errors.js';
+import { queueAndFollow } from '../follow-request.js';
 import { whoAmI } from '../who-am-i.js';
 
 interface ForceFlags extends ClientFlags {
@@ -73,40 +69,8 @@ export function registerForceCommand(program: Command, context: CliContext): voi
   ).action(async function force(builder: string, flags: ForceFlags) {
     checkFlags(flags);
     const conn = connectionFrom(flags);
-    // Subscribe before queueing, so not even a fast build's events are missed.
-    const subscription = flags.wait ? await subscribeForWait(conn) : undefined;
-    let request;
-    try {
-      request = await queue(conn, builder, flags);
-    } catch (error) {
-      subscription?.close();
-      throw error;
-    }
-    if (flags.queued) {
-      await (flags.json ? printJson(request) : writeStdout(`${request.id}\n`));
-      return;
-    }
-    if (!flags.wait) {
-      const started = await waitForStart(conn, request.id, note);
-      if (started.kind === 'cancelled') {
-        note(`request ${request.id} was cancelled before it started`);
-        if (flags.json) await printJson(started.request);
-        context.exitCode = EXIT.failure;
-        return;
-      }
-      const { build } = started;
-      note(`build ${build.builder} #${build.number} started on ${build.worker}`);
-      await (flags.json ? printJson(build) : writeStdout(`${build.id}\n`));
-      return;
-    }
-    note(`request ${request.id} queued for ${builder}`);
-    const outcome = await waitForRequest(conn, request.id, { subscription, progress: note });
-    if (outcome.kind === 'cancelled') {
-      if (flags.json) await printJson(outcome.request);
-      context.exitCode = EXIT.failure;
-      return;
-    }
-    await (flags.json ? printJson(outcome.build) : writeStdout(formatBuildSummary(outcome.build, Date.now())));
-    context.exitCode = exitStatusForResult(outcome.build.result);
+    await queueAndFollow(conn, flags, context, () => queue(conn, builder, flags), {
+      queued: (request) => `request ${request.id} queued for ${builder}`,
+    });
   });
 }

@@ -187,7 +187,7 @@ describe('try', () => {
     expect(patch).toMatchObject({ baseRevision: '', branch: 'main', author: 'Bob <bob@example.org>', comment: 'fix a', source: 'hello' });
     expect(patch?.data.toString()).toBe(PATCH);
     expect(requests[1]?.patchId).toBe(patch?.id);
-    expect(err()).toMatch(new RegExp(`^sending ${PATCH.length} bytes from .*fix\\.patch, to apply on the branch head\\npatch ${patch?.id} queued for unix-tests \\(request ${ids[0]}\\), mac-build \\(request ${ids[1]}\\)\\n$`));
+    expect(err()).toMatch(new RegExp(`^sending ${PATCH.length} B from .*fix\\.patch, to apply on the branch head\\npatch ${patch?.id} queued for unix-tests \\(request ${ids[0]}\\), mac-build \\(request ${ids[1]}\\)\\n$`));
     for (const id of ids) await control.cancelRequest(id);
   });
 

@@ -6,6 +6,7 @@
  * build to its end and exit 0 only if all succeeded.
  */
 import type { Command } from 'commander';
+import { formatSize } from '../../master/config/units.js';
 import { collectName } from '../arguments.js';
 import { formatBuildSummary } from '../build-table.js';
 import { submitTry } from '../client.js';
@@ -27,18 +28,12 @@ interface TryFlags extends ClientFlags {
   wait?: boolean;
 }
 
-/** `1.2 KiB`: patch sizes in progress lines. */
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
 
 /** The progress line before the upload: how big, from where, on what. */
 function describePatch(patch: TryPatch): string {
   const on = patch.baseRevision ? shortRevision(patch.baseRevision) : 'the branch head';
   const branch = patch.branch ? ` of ${patch.branch}` : '';
-  return `sending ${formatBytes(patch.diff.length)} from ${patch.origin}, to apply on ${on}${branch}`;
+  return `sending ${formatSize(patch.diff.length)} from ${patch.origin}, to apply on ${on}${branch}`;
 }
 
 /** Registers `try`. */

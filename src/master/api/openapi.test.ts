@@ -28,6 +28,8 @@ const EXPECTED = [
   'get /metrics',
   'get /api/v1/openapi.json',
   'get /worker',
+  'get /api/v1/builds/{id}/artifacts',
+  'get /api/v1/builds/{id}/artifacts/*',
   'get /api/v1/builders',
   'get /api/v1/builders/{name}',
   'post /api/v1/builders/{name}/force',
@@ -68,6 +70,17 @@ const EXPECTED = [
   'post /api/v1/applications/{id}/status',
   'post /api/v1/workers/{name}/retire',
   'get /api/v1/retired-workers',
+  'get /api/v1/builds/{id}/tests',
+  'get /api/v1/tests/history',
+  'get /api/v1/quarantine',
+  'post /api/v1/quarantine',
+  'delete /api/v1/quarantine/{id}',
+  'get /api/v1/builds/{id}/repro',
+  'post /api/v1/builds/{id}/rebuild',
+  'get /api/v1/builds/{id}/debug',
+  'get /api/v1/builds/{id}/debug-sessions',
+  'get /api/v1/debug/{session}/recording',
+  'post /api/v1/debug/{session}/approve',
 ];
 
 describe('the OpenAPI document', () => {

@@ -760,3 +760,170 @@ export type HealthHistoryJson = z.infer<typeof HealthHistoryJson>;
 
 /** `POST /builds/:id/cancel`. */
 export const CancelBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() }).prefault({});
+
+/** `GET /builds/:id/repro?format=json`: the script's parts as JSON instead of the script (default `sh`). */
+export const ReproQuery = z.strictObject({
+  format: z.enum(['sh', 'json']).default('sh').describe('sh: the script (text/x-shellscript); json: the script and the parts it was made from'),
+});
+/** A property name, as `${{ props.NAME }}` can refer to it. */
+const PropertyName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected a property name (letters, digits, "_", "." or "-")');
+/** `POST /builds/:id/rebuild`. */
+export const RebuildBody = z
+  .strictObject({
+    properties: z.record(PropertyName, z.string().max(10_000)).optional().describe("Merged over the original request's properties"),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name (letters, digits and "_")'), z.string().max(10_000))
+      .optional()
+      .describe("Added to every step's environment, over the steps' own (as `env.NAME` properties)"),
+    reason: z.string().min(1).max(2000).optional(),
+    submitted_by: z.string().min(1).max(200).optional().describe('Who asked (default "api")'),
+  })
+  .prefault({});
+
+// ---------------------------------------------------------------- artifacts (files steps sent back)
+
+/** A file a step sent back, or one it announced as skipped. */
+export const ArtifactJson = component(
+  'Artifact',
+  'A file a step sent back (an artifact, or a test results file), or one the size limits left out.',
+  z.object({
+    id: Id,
+    name: z.string().describe("Path relative to the step's working directory"),
+    kind: z.enum(['artifact', 'test_results']),
+    step: z.object({ id: Id, index: z.number().int().nonnegative(), name: z.string() }),
+    size: z.number().int().nonnegative().describe('Bytes (of the file on the worker, for a skipped one)'),
+    skipped: z.string().nullable().describe('Why it was not stored; null when it was'),
+    created_at: Millis,
+    url: z.string().nullable().describe('Where to download it; null for a skipped file'),
+  }),
+);
+/** An artifact as JSON. */
+export type ArtifactJson = z.infer<typeof ArtifactJson>;
+/** `GET /builds/:id/artifacts`. */
+export const ArtifactListJson = component(
+  'ArtifactList',
+  "A build's files, in the order they were stored.",
+  z.object({ build_id: Id, artifacts: z.array(ArtifactJson) }),
+);
+/** An artifact list as JSON. */
+export type ArtifactListJson = z.infer<typeof ArtifactListJson>;
+/** `GET /builds/:id/artifacts?kind=`. */
+export const ArtifactListQuery = z.strictObject({
+  kind: z.enum(['artifact', 'test_results']).optional().describe('Only files of this kind'),
+});
+/** `/builds/:id/artifacts/*`: the file's name (slashes included). */
+export const ArtifactParams = z.strictObject({
+  id: IdText,
+  '*': z.string().min(1).describe("The file's name, as the list gives it"),
+});
+/** `GET /builds/:id/artifacts/*?step=&kind=`: which one, when several steps sent a file of that name. */
+export const ArtifactQuery = z.strictObject({
+  step: z.string().min(1).optional().describe("The step's name or index"),
+  kind: z.enum(['artifact', 'test_results']).optional(),
+});
+
+// ---------------------------------------------------------------- per-test results (issue 6, tests)
+
+const TestOutcomeSchema = z.enum(['passed', 'failed', 'error', 'skipped']);
+/** One test's outcome in one step. */
+export const TestResultJson = component(
+  'TestResult',
+  "One test's outcome in one step (re-run rows come from a re-run of failed tests).",
+  z.object({
+    id: Id,
+    build_id: Id,
+    step_id: Id,
+    builder: z.string(),
+    worker: z.string(),
+    platform: z.string().nullable().describe("The worker's platform when it ran: a configured platform, else its dimensions"),
+    revision: z.string().nullable(),
+    name: z.string(),
+    suite: z.string().nullable(),
+    result: TestOutcomeSchema,
+    duration_ms: z.number().int().nullable(),
+    message: z.string().nullable().describe('Failure message and traceback (first and last 4 KB of a long one), or a skip reason'),
+    flaky: z.boolean(),
+    rerun: z.boolean(),
+    quarantined: z.boolean(),
+    at: Millis,
+  }),
+);
+/** A test result as JSON. */
+export type TestResultJson = z.infer<typeof TestResultJson>;
+/** `GET /builds/:id/tests`. */
+export const BuildTestsJson = component(
+  'BuildTests',
+  "A build's tests, failures first, with counts (re-run rows are listed but not counted).",
+  z.object({
+    build_id: Id,
+    summary: z.string().describe('"3 failed of 4,126"'),
+    counts: z.object({ failed: z.number().int(), error: z.number().int(), skipped: z.number().int(), passed: z.number().int() }),
+    total: z.number().int(),
+    flaky: z.number().int(),
+    quarantined: z.number().int().describe('Failures that were quarantined'),
+    tests: z.array(TestResultJson),
+    next_offset: z.number().int().nullable().describe('Pass as `offset` for the next page (null: last page)'),
+  }),
+);
+/** A build's tests as JSON. */
+export type BuildTestsJson = z.infer<typeof BuildTestsJson>;
+/** Paging of `GET /builds/:id/tests`. */
+export const BuildTestsQuery = z.strictObject({
+  offset: OffsetText.default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  failures: FlagText.optional().describe('1: only failed and errored tests'),
+});
+/** What separates the workers where a test failed from those where it passed. */
+export const SeparationJson = z.object({
+  revision: z.string(),
+  failing_workers: z.array(z.string()),
+  passing_workers: z.array(z.string()),
+  values: z.array(z.object({ key: z.string(), value: z.string() })).describe('Values every failing worker has and no passing one has'),
+  keys: z.array(z.object({ key: z.string(), failing: z.array(z.string()), passing: z.array(z.string()) })).describe('Keys whose values never meet'),
+  sentence: z.string().nullable().describe('"fails only where arch=s390x" (null: no dimension separates them)'),
+});
+/** `GET /tests/history`. */
+export const TestHistoryJson = component(
+  'TestHistory',
+  "A test's runs across builders, workers and revisions, newest first, and what separates failing from passing workers.",
+  z.object({
+    name: z.string(),
+    runs: z.array(TestResultJson),
+    next: Id.nullable().describe('Pass as `before` for older runs (null: no more)'),
+    separation: SeparationJson.nullable().describe('For the newest revision where it both failed and passed'),
+  }),
+);
+/** A test's history as JSON. */
+export type TestHistoryJson = z.infer<typeof TestHistoryJson>;
+/** `GET /tests/history?name=`. */
+export const TestHistoryQuery = z.strictObject({
+  name: z.string().min(1).max(2000).describe("The test's full name"),
+  builder: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: IdText.optional().describe('The `next` cursor of the previous page'),
+});
+/** A quarantine entry, from the config or the API. */
+export const QuarantineJson = component(
+  'QuarantineEntry',
+  'A known-flaky test whose failures make a step WARNINGS, not FAILURE.',
+  z.object({
+    id: Id.nullable().describe('API entries: the id to DELETE; config entries: null'),
+    source: z.enum(['config', 'api']),
+    test: z.string().describe('A test name, or a glob (`*` any run of characters)'),
+    builders: z.array(z.string()).nullable().describe('null: every builder'),
+    reason: z.string(),
+    added_by: z.string().nullable(),
+    added_at: Millis.nullable(),
+  }),
+);
+/** A quarantine entry as JSON. */
+export type QuarantineJson = z.infer<typeof QuarantineJson>;
+/** `GET /quarantine`. */
+export const QuarantineListJson = component('QuarantineList', 'Every quarantine entry: the config\'s, then the API\'s.', z.object({ entries: z.array(QuarantineJson) }));
+/** `POST /quarantine`. */
+export const QuarantineBody = z.strictObject({
+  test: z.string().min(1).max(500).describe('A test name, or a glob (`*` any run of characters, `?` one)'),
+  builders: z.array(z.string().min(1)).min(1).optional().describe('Only on these builders (default: all)'),
+  reason: z.string().min(1).max(500).describe('Why (an issue link)'),
+  added_by: z.string().min(1).max(200).optional().describe('Who (default "api")'),
+});

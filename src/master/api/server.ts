@@ -14,6 +14,7 @@ import { errorBody, installErrorReplies } from './error-replies.js';
 import { OpenApiDocument } from './openapi.js';
 import { ApiRouter } from './route.js';
 import { registerBuilderRoutes } from './routes/builders.js';
+import { registerArtifactRoutes } from './routes/artifacts.js';
 import { registerBuildRoutes } from './routes/builds.js';
 import { registerChangeRoutes } from './routes/changes.js';
 import { registerApplicationRoutes } from './routes/applications.js';
@@ -27,7 +28,11 @@ import { registerMetaRoutes } from './routes/meta.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerOverviewRoutes } from './routes/overview.js';
 import { registerRequestRoutes } from './routes/requests.js';
+import { registerReproRoutes } from './routes/repro.js';
 import { registerWorkerRoutes } from './routes/workers.js';
+import { registerTestRoutes } from './routes/tests.js';
+import { registerDebugRoutes } from '../debug/debug-routes.js';
+import type { DebugBroker } from '../debug/debug-broker.js';
 import { shepherdVersion } from './version.js';
 import type { ApplicationControl } from '../fleet/applications.js';
 import { findWebRoot, registerWebUi, registerWorkerBundle, uiFallback } from './web-ui.js';
@@ -50,6 +55,8 @@ export interface HttpServerOptions {
   publicUrl?: () => string;
   /** Where the built web UI is (default: found next to the master, see `findWebRoot`; null: none). */
   webRoot?: string | null;
+  /** Debug sessions (shepherd debug). Absent: their audit is readable, opening one is refused. */
+  debug?: DebugBroker;
   /** Registers more routes outside the API router (the push webhooks under /hooks). */
   extraRoutes?: (app: FastifyInstance) => Promise<void>;
 }
@@ -143,6 +150,7 @@ export async function createHttpServer(control: MasterControl, options: HttpServ
   registerBuilderRoutes(api, control);
   registerBuildRoutes(api, control);
   registerLogRoutes(api, control);
+  registerArtifactRoutes(api, control);
   registerWorkerRoutes(api, control);
   registerRequestRoutes(api, control);
   registerEventRoutes(api, control);
@@ -152,6 +160,9 @@ export async function createHttpServer(control: MasterControl, options: HttpServ
   registerCoverageRoutes(api, control);
   registerApplicationRoutes(api, control, options.applications ?? NO_APPLICATIONS, options.publicUrl ?? (() => ''));
   registerHealthRoutes(api, control);
+  registerTestRoutes(api, control);
+  registerDebugRoutes(app, api, control, options.debug);
+  registerReproRoutes(api, control, options.publicUrl);
   const tryLimits = control.config.schedulers.map((s) => s.try?.max_patch ?? 0);
   registerSchedulerRoutes(api, options.schedulers ?? NO_SCHEDULERS, { maxPatchBytes: Math.max(1024 * 1024, ...tryLimits) });
   registerMetricsRoute(api, options.registry);

@@ -21,7 +21,7 @@ import { redactUrl } from '../changes/redact-url.js';
 import { checkoutCommand } from '../checkout/script.js';
 import type { ForceInput, MasterControl, WorkerView } from '../api/control.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import type { BuilderConfig, CheckoutConfig, Config, WorkerConfig } from '../config/schema.js';
+import type { BuilderConfig, CheckoutConfig, Config, StepConfig, WorkerConfig } from '../config/schema.js';
 import { formatDuration } from '../config/units.js';
 import type { Build, BuildRequest, Properties, Result, Step } from '../domain.js';
 import { ShepherdError } from '../errors.js';
@@ -35,9 +35,16 @@ import {
   buildResult,
   haltAfter,
   nextStepIndex,
+  plannedSteps,
   stepResultFromOutcome,
   type HaltReason,
+  type PlannedStep,
+  type PlannedStepConfig,
 } from '../scheduling/step-plan.js';
+import { collectSpec } from '../files/collect-spec.js';
+import type { UploadSink } from '../files/upload-sink.js';
+import type { JunitFile, StepContext, StepTestsOutcome } from '../tests/test-results-service.js';
+import { rerunCommand } from '../tests/rerun.js';
 import { uptimeRatio } from '../fleet/uptime.js';
 import type { MaintenanceWindow, RegisteredWorker, Store, WorkerSession } from '../store/store.js';
 import { nightlyProblem } from '../schedulers/nightly.js';
@@ -63,6 +70,18 @@ export interface CoordinatorDeps {
   workerSecrets?: ReadonlyMap<string, string>;
   /** Workers created by approving applications and not retired (the store's; default none). Their names differ from the config's. */
   registered?: readonly RegisteredWorker[];
+  /** Where files the workers send back land: a step's result waits until its uploads are stored (default: no uploads). */
+  uploads?: Pick<UploadSink, 'settled'>;
+  /** Per-test results: a step with `test_results` gets its result from its tests (default: the process's result). */
+  testResults?: StepTestResults;
+}
+
+/** What the coordinator asks of per-test results (`TestResultsService`, with the stored JUnit files). */
+export interface StepTestResults {
+  afterStep(context: StepContext): Promise<StepTestsOutcome>;
+  afterRerun(context: StepContext, original: StepTestsOutcome): Promise<StepTestsOutcome>;
+  /** The step's stored files of kind `test_results`. */
+  junitFiles(stepId: number): Promise<JunitFile[]>;
 }
 
 /** A build this master is running (or waiting to resume). */
@@ -70,7 +89,11 @@ interface ActiveBuild {
   build: Build;
   request: BuildRequest;
   builder: BuilderConfig;
+  /** The builder's steps with their re-run steps (`plannedSteps`), index for index with `steps`. */
+  plan: PlannedStepConfig<StepConfig>[];
   steps: Step[];
+  /** Steps whose failed tests wait for their re-run step: the configured step's index → what its tests decided. */
+  reruns: Map<number, StepTestsOutcome>;
   /** Index of the running step, or of the last one that finished (-1: none yet). */
   current: number;
   running: { step: Step; log: StepLog } | null;
@@ -113,6 +136,8 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   readonly #workers = new Map<string, WorkerState>();
   readonly #active = new Map<number, ActiveBuild>();
   readonly #credentials: WorkerCredentials;
+  readonly #uploads: Pick<UploadSink, 'settled'> | undefined;
+  readonly #testResults: StepTestResults | undefined;
   /** Running step id → its build. */
   readonly #stepOwner = new Map<number, ActiveBuild>();
   /**
@@ -132,6 +157,8 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     this.events = deps.events;
     this.apiToken = deps.apiToken;
     this.#credentials = WorkerCredentials.fromSecrets(deps.workerSecrets ?? new Map());
+    this.#uploads = deps.uploads;
+    this.#testResults = deps.testResults;
     // The fleet decides when a disconnected worker is missing or orphaned; the views show it.
     this.events.on('worker:state', ({ worker, to }) => {
       const state = this.#workers.get(worker);
@@ -230,7 +257,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
         void this.#serial(active, () => this.#giveUp(active, !builder ? 'EXCEPTION' : 'RETRY', why));
         continue;
       }
-      active.halt = replayHalt(builder, steps);
+      active.halt = replayHalt(active.plan, steps);
       active.waitingForWorker = true;
       worker.builds.add(build.id);
     }
@@ -467,11 +494,14 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       if (Object.keys(properties).length > 0) {
         active.build = await this.store.updateBuildProperties(active.build.id, properties);
       }
-      const stepConfig = active.builder.steps[running.step.index]!;
-      const { result, summary } = stepResultFromOutcome(outcome, {
+      const stepConfig = active.plan[running.step.index]!;
+      // Files the step sent back (artifacts, JUnit XML) arrive before its end: wait until they are stored.
+      await this.#uploads?.settled(stepId);
+      const fromProcess = stepResultFromOutcome(outcome, {
         timeoutMs: stepConfig.timeout,
         maxTimeMs: stepConfig.max_time ?? 0,
       });
+      const { result, summary } = await this.#withTests(active, stepConfig, fromProcess);
       await this.#finishRunningStep(active, result, summary, outcome);
       connection.release(stepId);
       await this.#advance(active);
@@ -570,7 +600,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       builder: builder.name,
       worker: workerName,
       properties,
-      steps: builder.steps.map((s) => s.name),
+      steps: plannedSteps(builder.steps).map((s) => s.name),
       startedAt: this.#clock.now(),
       collapse: group.merged.map((r) => r.id),
     });
@@ -590,7 +620,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   /** Starts the next step, or finishes the build when none is left. */
   async #advance(active: ActiveBuild): Promise<void> {
     if (active.done) return;
-    const next = nextStepIndex(active.builder.steps, active.current, active.halt);
+    const next = nextStepIndex(active.plan, active.current, active.halt);
     const end = next ?? active.steps.length;
     for (let i = active.current + 1; i < end; i++) {
       if (active.steps[i]!.state === 'pending') await this.#skipStep(active, i);
@@ -607,8 +637,15 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       return;
     }
     active.current = next;
-    const stepConfig = active.builder.steps[next]!;
+    const stepConfig = active.plan[next]!;
     const step = active.steps[next]!;
+    // A re-run step runs only the failed tests of its step, if there are any.
+    const rerun = stepConfig.rerunOf !== undefined ? active.reruns.get(stepConfig.rerunOf) : undefined;
+    if (stepConfig.rerunOf !== undefined && (!rerun || active.cancelled)) {
+      await this.#skipStep(active, next, active.cancelled ? 'build cancelled' : 'no failed tests to re-run');
+      await this.#advance(active);
+      return;
+    }
     let rendered;
     let files: StepCommand['files'];
     // What the step shows as its command: a checkout's script holds the repository URL, credentials and all.
@@ -617,6 +654,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       let generated: string | undefined;
       if (stepConfig.checkout) ({ run: generated, files, shown } = await this.#checkoutCommand(active, stepConfig.checkout));
       rendered = renderStep(stepConfig, active.build.properties, generated);
+      if (rerun) rendered = { ...rendered, run: rerunCommand(rendered.run as string, rerun.failedTests) };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       active.steps[next] = await this.store.markStepStarted(step.id, {
@@ -630,6 +668,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       await this.#advance(active);
       return;
     }
+    const collect = collectSpec(stepConfig, this.config.master);
     const startedAt = this.#clock.now();
     active.steps[next] = await this.store.markStepStarted(step.id, { command: shown ?? rendered.run, workdir: rendered.workdir, startedAt });
     this.#openLog(active, active.steps[next]!);
@@ -642,6 +681,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       timeout_ms: stepConfig.timeout,
       max_time_ms: stepConfig.max_time ?? 0,
       ...(files ? { files } : {}),
+      ...(collect ? { collect } : {}),
     });
   }
 
@@ -661,7 +701,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   }
 
   #openLog(active: ActiveBuild, step: Step): StepLog {
-    const limit = active.builder.steps[step.index]?.max_log_size ?? this.config.master.max_log_size;
+    const limit = active.plan[step.index]?.max_log_size ?? this.config.master.max_log_size;
     const log = new StepLog(step.id, active.build.id, { bytes: step.logBytes, seq: step.logSeq, truncated: step.logTruncated }, limit, {
       store: this.store,
       events: this.events,
@@ -690,16 +730,63 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     active.steps[step.index] = step;
     active.running = null;
     this.#stepOwner.delete(step.id);
-    active.halt = haltAfter(active.builder.steps[step.index]!, result, active.halt);
+    active.halt = haltAfter(active.plan[step.index]!, result, active.halt);
     this.events.emit('step:finished', { build: active.build, step, durationMs: outcome?.duration_ms ?? finishedAt - (step.startedAt ?? finishedAt) });
   }
 
-  async #skipStep(active: ActiveBuild, index: number): Promise<void> {
+  /**
+   * A finished step's result from its tests (`test_results`): quarantined
+   * failures and tests that pass on re-run do not make it red. A step with
+   * `rerun_failed` whose tests failed leaves them to its re-run step; a
+   * re-run step settles its step's result (WARNINGS when every failure
+   * passed) and the halt in force. The running step's log is stored first,
+   * so the parsers read all of it.
+   */
+  async #withTests(active: ActiveBuild, stepConfig: PlannedStepConfig<StepConfig>, fromProcess: { result: Result; summary: string | null }) {
+    const tests = this.#testResults;
+    const running = active.running!;
+    if (!tests || !stepConfig.test_results || active.cancelled) return fromProcess;
+    await running.log.flush();
+    const context: StepContext = {
+      build: active.build,
+      step: running.step,
+      stepConfig,
+      workerDimensions: this.#dimensionsOf(this.#workers.get(active.build.worker) ?? null),
+      processResult: fromProcess.result,
+      summary: fromProcess.summary,
+      readLog: () => this.store.readLog(running.step.id),
+      junitFiles: () => tests.junitFiles(running.step.id),
+    };
+    if (stepConfig.rerunOf === undefined) {
+      const outcome = await tests.afterStep(context);
+      if (outcome.rerunCommand !== null) active.reruns.set(running.step.index, outcome);
+      return { result: outcome.result, summary: outcome.summary };
+    }
+    const original = active.reruns.get(stepConfig.rerunOf);
+    if (!original) return fromProcess;
+    active.reruns.delete(stepConfig.rerunOf);
+    const settled = await tests.afterRerun(context, original);
+    const first = active.steps[stepConfig.rerunOf]!;
+    if (settled.result !== first.result || settled.summary !== first.summary) {
+      active.steps[first.index] = await this.store.finishStep(first.id, {
+        result: settled.result,
+        exitCode: first.exitCode,
+        signal: first.signal,
+        summary: settled.summary,
+        finishedAt: first.finishedAt ?? this.#clock.now(),
+      });
+      active.halt = replayHalt(active.plan, active.steps);
+    }
+    // The re-run's own result: did the failed tests pass this time.
+    return fromProcess;
+  }
+
+  async #skipStep(active: ActiveBuild, index: number, why?: string): Promise<void> {
     const step = await this.store.finishStep(active.steps[index]!.id, {
       result: 'SKIPPED',
       exitCode: null,
       signal: null,
-      summary: active.cancelled ? 'build cancelled' : 'an earlier step failed',
+      summary: why ?? (active.cancelled ? 'build cancelled' : 'an earlier step failed'),
       finishedAt: this.#clock.now(),
     });
     active.steps[index] = step;
@@ -769,7 +856,9 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       request,
       // A build whose builder left the config is only ever given up on; an empty recipe suffices.
       builder: builder ?? { name: build.builder, workers: [], properties: {}, tags: [], collapse: false, priority: 0, steps: [] },
+      plan: plannedSteps(builder?.steps ?? []),
       steps,
+      reruns: new Map(),
       current: -1,
       running: null,
       halt: null,
@@ -807,7 +896,8 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     return this.#workers.get(active.build.worker)?.connection ?? null;
   }
 
-  #dimensionsOf(state: WorkerState): Record<string, string> {
+  #dimensionsOf(state: WorkerState | null): Record<string, string> {
+    if (!state) return {};
     return { ...(state.connection?.info.dimensions ?? {}), ...state.config.dimensions };
   }
 }
@@ -849,10 +939,10 @@ function lastFinishedIndex(steps: readonly Step[]): number {
 }
 
 /** Recomputes the halt in force from the results of the steps already finished. */
-function replayHalt(builder: BuilderConfig, steps: readonly Step[]): HaltReason {
+function replayHalt(plan: readonly PlannedStep[], steps: readonly Step[]): HaltReason {
   let halt: HaltReason = null;
   for (const step of steps) {
-    if (step.state === 'finished' && step.result && builder.steps[step.index]) halt = haltAfter(builder.steps[step.index]!, step.result, halt);
+    if (step.state === 'finished' && step.result && plan[step.index]) halt = haltAfter(plan[step.index]!, step.result, halt);
   }
   return halt;
 }

@@ -37,6 +37,40 @@ const Database = z
   })
   .meta({ description: 'sqlite:PATH or postgres://USER@HOST:PORT/DB' });
 
+/** A test name, or a glob where `*` matches any run of characters and `?` one character. */
+const TestPattern = z.string().min(1).max(500);
+
+/** A known-flaky test whose failures do not turn a step red (the step is WARNINGS and says so). */
+const QuarantineFields = {
+  test: TestPattern.describe('The test\'s full name as its results name it (`test.test_os.FileTests.test_access`, `tests/test_x.py::test_a`), or a glob (`test.test_ssl.*`).'),
+  reason: z.string().min(1).max(500).describe('Why (an issue link): shown on the build page next to the ignored failure.'),
+};
+
+/** A `master.quarantine` entry: for every builder, or the listed ones. */
+export const QuarantineEntry = z.strictObject({
+  ...QuarantineFields,
+  builders: z.array(z.string()).min(1).optional().describe('Only on these builders (default: all).'),
+});
+
+/** Where a step's test results are: JUnit XML files it writes, or its own output read by a parser. */
+export const TestResultsSpec = z
+  .strictObject({
+    junit: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe('Globs of JUnit XML files, relative to the step\'s workdir on the worker (`build/test-*.xml`); sent back after the step.'),
+    parse: z
+      .enum(['regrtest', 'unittest', 'pytest', 'tap'])
+      .optional()
+      .describe("Read the step's log as CPython's regrtest, Python unittest -v, pytest (-v or -rA) or TAP output."),
+  })
+  .superRefine((spec, ctx) => {
+    const kinds = (['junit', 'parse'] as const).filter((k) => spec[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: kinds.length === 0 ? 'expected one of junit or parse' : 'expected only one of junit or parse' });
+    }
+  });
+
 export const MasterSection = z.strictObject({
   public_url: z
     .string()
@@ -50,6 +84,15 @@ export const MasterSection = z.strictObject({
     'Where state lives. SQLite (relative paths are relative to the config file) or PostgreSQL.',
   ),
   data_dir: z.string().default('./data').describe('Directory for logs and other files (relative to the config file).'),
+  artifacts: z
+    .strictObject({
+      max_file: Size.prefault('100MB').describe('Largest file a step may send back; bigger ones are listed as skipped. Caps every step\'s own `artifacts.max_file`.'),
+      max_build: Size.prefault('1GB').describe("A build's stored files together; files past it are listed as skipped."),
+      keep_for: Duration.prefault('30d').describe("Files are deleted this long after they were stored (a build's files go together)."),
+      max_total: Size.prefault('20GB').describe("All stored files together: past it, the oldest builds' files are deleted first."),
+    })
+    .prefault({})
+    .describe('Files steps send back (artifacts, test results files), stored under data_dir/files (see docs/debugging.md, "Artifacts").'),
   api_token_env: EnvName.optional().describe(
     'Environment variable holding the bearer token that write API calls need. Unset: the API is read-only.',
   ),
@@ -61,7 +104,10 @@ export const MasterSection = z.strictObject({
   ),
   max_log_size: Size.prefault('256MB').describe(
     "Default cap on one step's log; output past it is dropped behind a visible truncation marker.",
-  ),
+  ),  quarantine: z
+    .array(QuarantineEntry)
+    .default([])
+    .describe('Known-flaky tests: their failures make a step WARNINGS, not FAILURE (more can be added through the API).'),
 });
 
 /** A maintenance window: the worker config's, and what an admin sets through the API (same rules). */
@@ -123,6 +169,15 @@ export const CheckoutSpec = z.strictObject({
     .describe("Branch to build when the build has no revision or branch of its own (a forced build): default the source's first branch."),
 });
 
+/** An artifact glob: relative to the step's workdir, never reaching outside it. */
+const ArtifactGlob = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((glob) => !glob.startsWith('/') && !glob.split('/').includes('..'), {
+    message: 'expected a glob relative to the step\'s workdir, without ".." (files outside the workdir are not collected)',
+  });
+
 export const StepEntry = z.strictObject({
   name: Name('step').describe('Step name, unique within the builder.'),
   run: Command.optional(),
@@ -136,6 +191,29 @@ export const StepEntry = z.strictObject({
   halt_on_failure: z.boolean().default(true).describe('A failure skips the remaining steps (but always_run ones).'),
   always_run: z.boolean().default(false).describe('Run even when an earlier step halted the build or it was cancelled.'),
   max_log_size: Size.optional().describe('Cap on this step\'s log (default: master.max_log_size).'),
+  artifacts: z
+    .union([
+      z.array(ArtifactGlob).min(1),
+      z.strictObject({
+        globs: z.array(ArtifactGlob).min(1).describe('The files to send back.'),
+        max_file: Size.optional().describe('Largest file of this step sent back (default and cap: master.artifacts.max_file).'),
+        max_total: Size.optional().describe("This step's artifacts together (default and cap: master.artifacts.max_build)."),
+      }),
+    ])
+    .optional()
+    .describe(
+      "Files to send back to the master once the step's process has ended (not when cancelled): globs relative to the workdir (`*` within a path segment, `**` across segments, `?` one character), or `{ globs, max_file, max_total }`. Listed and downloadable with the build.",
+    ),
+  test_results: TestResultsSpec.optional().describe(
+    'Store each test\'s outcome: `{ junit: "build/test-*.xml" }` or `{ parse: regrtest }` (see docs/debugging.md).',
+  ),
+  rerun_failed: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'After a failure, run this command with only the failed tests: `{tests}` is replaced by their names, each quoted for /bin/sh, separated by spaces (`./python -m test -v {tests}`). A test that passes then is flaky and the step is WARNINGS. Needs test_results.',
+    ),
 });
 
 export const BuilderEntry = z.strictObject({
@@ -145,7 +223,7 @@ export const BuilderEntry = z.strictObject({
     .describe('Which workers may run it: a list of worker names, or a dimension selector (all must match).'),
   properties: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)))
     .default({})
-    .describe('Build properties, available to steps as ${{ props.NAME }}.'),
+    .describe('Build properties, available to steps as ${{ props.NAME }}. A property named `env.NAME` also sets the environment variable NAME for every step (rebuilds use it).'),
   tags: z.array(z.string()).default([]).describe('Labels for filtering builders in views.'),
   collapse: z
     .boolean()
@@ -154,7 +232,11 @@ export const BuilderEntry = z.strictObject({
       'Queued requests for the same branch of the same source are built together as one build (of the newest revision), like Buildbot\'s collapseRequests. false: every change gets its own build.',
     ),
   priority: z.number().int().default(0).describe('Default priority of its requests; higher runs first.'),
-  steps: z.array(StepEntry).min(1).describe('The commands of a build, run in order.'),
+  steps: z.array(StepEntry).min(1).describe('The commands of a build, run in order.'),  // Optional rather than defaulted: code building a BuilderConfig by hand need not know of it.
+  quarantine: z
+    .array(z.strictObject(QuarantineFields))
+    .optional()
+    .describe("Known-flaky tests of this builder: their failures make a step WARNINGS, not FAILURE (default: none)."),
 });
 
 
@@ -465,6 +547,13 @@ export const ConfigFile = z
         }
       }
     });
+    config.master.quarantine.forEach((entry, i) => {
+      entry.builders?.forEach((name, j) => {
+        if (!builderNames.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['master', 'quarantine', i, 'builders', j], message: `no builder named "${name}" in builders` });
+        }
+      });
+    });
     const digestProblem = nightlyProblem(config.fleet.digest);
     if (digestProblem) {
       ctx.addIssue({ code: 'custom', path: ['fleet', 'digest', 'cron'], message: digestProblem });
@@ -487,6 +576,12 @@ export const ConfigFile = z
         }
         if (step.checkout && !sourceNames.has(step.checkout.source)) {
           ctx.addIssue({ code: 'custom', path: [...path, 'checkout', 'source'], message: `no change source named "${step.checkout.source}" in changes` });
+        }
+        if (step.rerun_failed !== undefined && step.test_results === undefined) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'rerun_failed'], message: 'needs test_results: the failed tests are read from them' });
+        }
+        if (step.rerun_failed !== undefined && !step.rerun_failed.includes('{tests}')) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'rerun_failed'], message: 'expected {tests} in the command: it is replaced by the failed tests' });
         }
         if (builder.steps.findIndex((other) => other.name === step.name) !== s) {
           ctx.addIssue({
@@ -523,3 +618,4 @@ export type NotifierConfig = Config['notify']['notifiers'][number];
 export type NotifyWhenValue = z.output<typeof NotifyWhen>;
 export type FleetConfig = Config['fleet'];
 export type PlatformConfig = Config['platforms'][number];
+export type TestResultsConfig = NonNullable<StepConfig['test_results']>;

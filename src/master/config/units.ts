@@ -56,3 +56,16 @@ export const Size = z
     return bytes;
   })
   .meta({ description: 'a size: 512B, 64KB, 10MB, 2GB' });
+
+/** Sizes for people: `512 B`, `3.2 KiB`, `100 MiB`, `1.5 GiB` (binary multiples, as config sizes are). */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const text = unit === 0 || Number.isInteger(value) ? String(value) : value.toFixed(1);
+  return `${text} ${units[unit]}`;
+}

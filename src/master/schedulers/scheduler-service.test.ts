@@ -390,7 +390,7 @@ describe.each(DATABASES)('SchedulerService (%s)', (kind) => {
       expect(empty.message).toMatch(/empty/);
       const big = await refused({ patch: Buffer.concat([DIFF, Buffer.alloc(1024, 'x')]) });
       expect(big.code).toBe('SHEPHERD_E_PATCH');
-      expect(big.message).toMatch(/1KB \(max_patch\)/);
+      expect(big.message).toMatch(/1 KiB \(max_patch\)/);
       const prose = await refused({ patch: Buffer.from('please build my change\n') });
       expect(prose.code).toBe('SHEPHERD_E_PATCH');
       expect(prose.message).toMatch(/not a diff/);

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { SubmitRequest } from '../api/control.js';
 import type { ChangeSourceConfig, Config, ForceParamConfig, SchedulerConfig } from '../config/schema.js';
+import { formatSize } from '../config/units.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { BuildRequest, Change, Millis, Patch } from '../domain.js';
 import { ShepherdError } from '../errors.js';
@@ -255,7 +256,7 @@ export class SchedulerService {
     if (input.patch.length > trigger.max_patch) {
       throw new ShepherdError(
         'SHEPHERD_E_PATCH',
-        `The patch is ${formatBytes(input.patch.length)}, more than the ${formatBytes(trigger.max_patch)} (max_patch) that try scheduler "${scheduler.name}" accepts: send a smaller patch or raise max_patch.`,
+        `The patch is ${formatSize(input.patch.length)}, more than the ${formatSize(trigger.max_patch)} (max_patch) that try scheduler "${scheduler.name}" accepts: send a smaller patch or raise max_patch.`,
         { details: { limit: trigger.max_patch, size: input.patch.length } },
       );
     }
@@ -524,9 +525,3 @@ function looksLikeDiff(patch: Buffer): boolean {
   return /^diff --git /m.test(text) || /^--- .*\r?\n\+\+\+ /m.test(text);
 }
 
-function formatBytes(bytes: number): string {
-  for (const [unit, size] of [['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]] as const) {
-    if (bytes >= size) return `${Number((bytes / size).toFixed(1))}${unit}`;
-  }
-  return `${bytes}B`;
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interpolate, renderStep } from './interpolate.js';
+import { envFromProperties, interpolate, renderStep } from './interpolate.js';
 import { ShepherdError } from '../errors.js';
 
 describe('interpolate', () => {
@@ -31,5 +31,28 @@ describe('renderStep', () => {
     expect(renderStep(step, { jobs: '2', v: 'yes', builder: 'unix' })).toEqual({
       run: ['make', '-j2'], env: { V: 'yes' }, workdir: 'b-unix',
     });
+  });
+});
+
+describe('env.NAME properties', () => {
+  const step = {
+    name: 's', run: 'make', env: { V: '0', CC: 'cc' }, workdir: '.',
+    timeout: 1, halt_on_failure: true, always_run: false,
+  };
+  it('adds them to every step, over the step\'s own env', () => {
+    expect(renderStep(step, { 'env.V': '1', 'env.EXTRA': 'a b' }).env).toEqual({ V: '1', CC: 'cc', EXTRA: 'a b' });
+  });
+  it('takes their values literally, not as templates', () => {
+    expect(renderStep(step, { 'env.X': '${{ props.nope }}' }).env.X).toBe('${{ props.nope }}');
+  });
+  it('ignores names no shell could export', () => {
+    expect(envFromProperties({ 'env.A-B': '1', 'env.': '2', 'env.1X': '3', envX: '4', 'env.OK_1': '5' })).toEqual({ OK_1: '5' });
+  });
+  it('reaches a checkout step, whose command is generated', () => {
+    const checkout = { ...step, run: undefined, env: {} };
+    expect(renderStep(checkout, { 'env.GIT_TRACE': '1' }, 'git fetch')).toEqual({ run: 'git fetch', env: { GIT_TRACE: '1' }, workdir: '.' });
+  });
+  it('is still readable as a property in templates', () => {
+    expect(renderStep({ ...step, run: 'echo ${{ props.env.V }}' }, { 'env.V': '2' }).run).toBe('echo 2');
   });
 });

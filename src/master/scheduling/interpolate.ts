@@ -30,9 +30,41 @@ export interface RenderedStep {
 }
 
 /**
+ * Properties named `env.NAME` set the variable NAME in every step's
+ * environment, over the step's own `env`: a rebuild "with VERBOSE=1" is a
+ * request with the property `env.VERBOSE`, so it travels with the request
+ * (and any later rebuild of it) and needs nothing new from the coordinator.
+ */
+export const ENV_PROPERTY_PREFIX = 'env.';
+
+// What a variable name may be (POSIX shells export nothing else).
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Whether `name` can be set through an `env.NAME` property. */
+export function isEnvName(name: string): boolean {
+  return ENV_NAME.test(name);
+}
+
+/**
+ * The variables the build's `env.NAME` properties set, taken literally (not
+ * interpolated: they come from a person asking for a rebuild, not a template).
+ * A property whose NAME is no variable name is ignored, as the shell would.
+ */
+export function envFromProperties(properties: Properties): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    if (!key.startsWith(ENV_PROPERTY_PREFIX)) continue;
+    const name = key.slice(ENV_PROPERTY_PREFIX.length);
+    if (isEnvName(name)) env[name] = value;
+  }
+  return env;
+}
+
+/**
  * Interpolates a configured step against a build's properties. A checkout
  * step has no `run` of its own: the caller passes the command it generated
- * (`command`), which is used as is.
+ * (`command`), which is used as is. The build's `env.NAME` properties are
+ * added to the step's environment and win over the step's own `env`.
  */
 export function renderStep(step: StepConfig, properties: Properties, command?: string): RenderedStep {
   const where = `step ${step.name}`;
@@ -42,5 +74,6 @@ export function renderStep(step: StepConfig, properties: Properties, command?: s
   else run = typeof step.run === 'string' ? interpolate(step.run, properties, where) : step.run.map((arg) => interpolate(arg, properties, where));
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(step.env)) env[key] = interpolate(value, properties, `${where} env.${key}`);
+  Object.assign(env, envFromProperties(properties));
   return { run, env, workdir: interpolate(step.workdir, properties, `${where} workdir`) };
 }

@@ -65,3 +65,29 @@ export function stepResultFromOutcome(outcome: StepOutcome, limits: StepLimits):
   if (outcome.exit_code !== null) return { result: 'FAILURE', summary: `exit code ${outcome.exit_code}` };
   return { result: 'FAILURE', summary: `killed by ${outcome.signal ?? 'a signal'}` };
 }
+
+/** A step of a build's plan: a configured step, or the re-run of one's failed tests (`rerunOf`: the configured step's index in the plan). */
+export type PlannedStepConfig<S> = S & { rerunOf?: number };
+
+/** The suffix of the step that re-runs a step's failed tests: a space cannot appear in a configured step's name, so it never clashes. */
+export const RERUN_SUFFIX = ' (re-run)';
+
+/**
+ * A build's steps: the configured ones, each with `rerun_failed` followed by
+ * the step that re-runs its failed tests. That step runs even after its
+ * step failed (it exists for that) and never halts the build itself; the
+ * coordinator skips it when there is nothing to re-run.
+ */
+export function plannedSteps<S extends { name: string; rerun_failed?: string | undefined; always_run: boolean; halt_on_failure: boolean }>(
+  steps: readonly S[],
+): PlannedStepConfig<S>[] {
+  const plan: PlannedStepConfig<S>[] = [];
+  for (const step of steps) {
+    const index = plan.length;
+    plan.push(step);
+    if (step.rerun_failed !== undefined) {
+      plan.push({ ...step, name: `${step.name}${RERUN_SUFFIX}`, run: step.rerun_failed, rerun_failed: undefined, always_run: true, halt_on_failure: false, rerunOf: index });
+    }
+  }
+  return plan;
+}

@@ -23,7 +23,10 @@ import * as patches from './patches.js';
 import * as queueWaits from './queue-waits.js';
 import * as requests from './requests.js';
 import * as schedulerState from './scheduler-state.js';
+import * as stepFiles from './step-files.js';
 import * as steps from './steps.js';
+import * as testResults from './test-results.js';
+import type { BuildTests, NewQuarantineEntry, NewTestResult, StoredQuarantineEntry, StoredTestResult, TestRun } from './store.js';
 import type {
   Application,
   ApplicationState,
@@ -38,9 +41,13 @@ import type {
   NewPatch,
   NewRegisteredWorker,
   NewRequest,
+  NewStepFile,
   QueueSummary,
   QueueWait,
   RegisteredWorker,
+  StepFile,
+  StepFileKind,
+  StepFileUsage,
   Store,
   WorkerFlags,
   WorkerRow,
@@ -50,6 +57,8 @@ import type { Tables } from './tables.js';
 import * as deliveries from './webhook-deliveries.js';
 import * as workerFlags from './worker-flags.js';
 import * as workers from './workers.js';
+import * as debugSessions from './debug-sessions.js';
+import type { DebugSessionEnd, DebugSessionRecord, NewDebugSession } from './debug-sessions.js';
 
 /** A Store on an open, migrated Kysely database; it owns the database and closes it. */
 export class KyselyStore implements Store {
@@ -303,6 +312,78 @@ export class KyselyStore implements Store {
 
   listQueueWaits(since: Millis): Promise<QueueWait[]> {
     return queueWaits.listQueueWaits(this.#db, since);
+  }
+
+  addStepFile(file: NewStepFile): Promise<StepFile | undefined> {
+    return stepFiles.addStepFile(this.#db, file);
+  }
+
+  listStepFiles(filter: { buildId?: number; stepId?: number; kind?: StepFileKind }): Promise<StepFile[]> {
+    return stepFiles.listStepFiles(this.#db, filter);
+  }
+
+  getStepFile(id: number): Promise<StepFile | undefined> {
+    return stepFiles.getStepFile(this.#db, id);
+  }
+
+  stepFileUsage(): Promise<StepFileUsage[]> {
+    return stepFiles.stepFileUsage(this.#db);
+  }
+
+  deleteStepFiles(buildIds: readonly number[]): Promise<number> {
+    return stepFiles.deleteStepFiles(this.#db, buildIds);
+  }
+
+  addTestResults(results: readonly NewTestResult[]): Promise<number[]> {
+    return testResults.addTestResults(this.#db, results);
+  }
+
+  listBuildTests(buildId: number, page: { offset: number; limit: number; failuresOnly?: boolean }): Promise<BuildTests> {
+    return testResults.listBuildTests(this.#db, buildId, page);
+  }
+
+  testHistory(name: string, filter: { builder?: string; beforeId?: number; limit: number }): Promise<StoredTestResult[]> {
+    return testResults.testHistory(this.#db, name, filter);
+  }
+
+  testOutcomesAtRevision(revision: string, filter: { names?: readonly string[]; failuresOnly?: boolean }): Promise<TestRun[]> {
+    return testResults.testOutcomesAtRevision(this.#db, revision, filter);
+  }
+
+  markTestsFlaky(ids: readonly number[]): Promise<void> {
+    return testResults.markTestsFlaky(this.#db, ids);
+  }
+
+  listQuarantine(): Promise<StoredQuarantineEntry[]> {
+    return testResults.listQuarantine(this.#db);
+  }
+
+  addQuarantine(entry: NewQuarantineEntry): Promise<StoredQuarantineEntry> {
+    return testResults.addQuarantine(this.#db, entry);
+  }
+
+  removeQuarantine(id: number): Promise<boolean> {
+    return testResults.removeQuarantine(this.#db, id);
+  }
+
+  createDebugSession(input: NewDebugSession): Promise<DebugSessionRecord> {
+    return debugSessions.createDebugSession(this.#db, input);
+  }
+
+  markDebugSessionOpened(session: string, opened: { mode: 'pty' | 'pipe'; recording: string }): Promise<void> {
+    return debugSessions.markDebugSessionOpened(this.#db, session, opened);
+  }
+
+  finishDebugSession(session: string, end: DebugSessionEnd): Promise<void> {
+    return debugSessions.finishDebugSession(this.#db, session, end);
+  }
+
+  getDebugSession(session: string): Promise<DebugSessionRecord | undefined> {
+    return debugSessions.getDebugSession(this.#db, session);
+  }
+
+  listDebugSessions(buildId: number): Promise<DebugSessionRecord[]> {
+    return debugSessions.listDebugSessions(this.#db, buildId);
   }
 
   /** Closes the database (the SQLite handle or the PostgreSQL pool); calling it again is harmless. */

@@ -89,6 +89,9 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
       const down = await migrator.migrateTo('001_core');
       expect(down.error).toBeUndefined();
       expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+        ['008_debug', 'Success'],
+        ['007_tests', 'Success'],
+        ['006_files', 'Success'],
         ['005_join', 'Success'],
         ['004_fleet', 'Success'],
         ['003_views', 'Success'],
@@ -101,6 +104,9 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
         ['003_views', 'Success'],
         ['004_fleet', 'Success'],
         ['005_join', 'Success'],
+        ['006_files', 'Success'],
+        ['007_tests', 'Success'],
+        ['008_debug', 'Success'],
       ]);
     } finally {
       await db.destroy();

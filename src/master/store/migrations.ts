@@ -388,6 +388,114 @@ function joining(dialect: Dialect): Migration {
   };
 }
 
+function files(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await withId(dialect, db.schema.createTable('step_files'))
+        .addColumn('build_id', 'bigint', (c) => c.notNull().references('builds.id').onDelete('cascade'))
+        .addColumn('step_id', 'bigint', (c) => c.notNull().references('steps.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('path', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('skipped', 'text')
+        .execute();
+      // One file of a name per step and kind: a second upload of it is refused, not stored twice.
+      await db.schema.createIndex('step_files_by_step').on('step_files').columns(['step_id', 'kind', 'name']).unique().execute();
+      // A build's artifact list, and retention deleting a build's files together.
+      await db.schema.createIndex('step_files_by_build').on('step_files').columns(['build_id', 'id']).execute();
+    },
+
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropTable('step_files').execute();
+    },
+  };
+}
+
+/**
+ * Per-test results (007): one row per test per step, written in batches of
+ * thousands, read by build (failures first), by test name (its history,
+ * newest first) and by revision (flakiness: did it pass elsewhere at the
+ * same revision?). Builder, worker, platform and revision are copied onto
+ * each row so none of those reads joins builds. Quarantine entries added
+ * through the API live beside the config's.
+ */
+function tests(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await withId(dialect, db.schema.createTable('test_results'))
+        .addColumn('build_id', 'bigint', (c) => c.notNull().references('builds.id'))
+        .addColumn('step_id', 'bigint', (c) => c.notNull().references('steps.id'))
+        .addColumn('builder', 'text', (c) => c.notNull())
+        .addColumn('worker', 'text', (c) => c.notNull())
+        .addColumn('platform', 'text')
+        .addColumn('revision', 'text')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('suite', 'text')
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('duration_ms', 'bigint')
+        .addColumn('message', 'text')
+        .addColumn('flaky', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rerun', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('quarantined', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .execute();
+      // A test's history, newest first (by id: rows are inserted as steps finish).
+      await db.schema.createIndex('test_results_by_name').on('test_results').columns(['name', 'id']).execute();
+      // A build's tests (and a step's, for marking re-run ones flaky).
+      await db.schema.createIndex('test_results_by_build').on('test_results').columns(['build_id', 'step_id']).execute();
+      // Outcomes at one revision: flakiness and "which platforms fail".
+      await db.schema.createIndex('test_results_by_revision').on('test_results').columns(['revision', 'name']).execute();
+
+      await withId(dialect, db.schema.createTable('quarantine'))
+        .addColumn('test', 'text', (c) => c.notNull())
+        .addColumn('builders', 'text')
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('added_by', 'text', (c) => c.notNull())
+        .addColumn('added_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+
+    async down(db: Kysely<any>): Promise<void> {
+      for (const table of ['quarantine', 'test_results']) await db.schema.dropTable(table).execute();
+    },
+  };
+}
+
+/**
+ * Debug sessions: one audit row per session asked for (refused ones too),
+ * with where its asciicast recording is. `session` is the random id the
+ * worker admin's approval token signs; `id` orders them.
+ */
+function debugSessions(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await withId(dialect, db.schema.createTable('debug_sessions'))
+        .addColumn('session', 'text', (c) => c.notNull().unique())
+        // No foreign key, like build_requests.build_id: the audit outlives nothing but is never cascaded away.
+        .addColumn('build_id', 'bigint', (c) => c.notNull())
+        .addColumn('worker', 'text', (c) => c.notNull())
+        // Not `user`: a reserved word on PostgreSQL.
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('command', 'text')
+        .addColumn('mode', 'text')
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('ended_at', 'bigint')
+        .addColumn('exit_code', 'integer')
+        .addColumn('refused_reason', 'text')
+        .addColumn('end_reason', 'text')
+        .addColumn('recording', 'text')
+        .execute();
+      await db.schema.createIndex('debug_sessions_by_build').on('debug_sessions').columns(['build_id', 'id desc']).execute();
+    },
+
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropTable('debug_sessions').execute();
+    },
+  };
+}
+
 /** The migrations, by name; names sort in the order they must run. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
@@ -398,6 +506,9 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '003_views': views(),
         '004_fleet': fleet(dialect),
         '005_join': joining(dialect),
+        '008_debug': debugSessions(dialect),
+        '006_files': files(dialect),
+        '007_tests': tests(dialect),
       };
     },
   };

@@ -11,6 +11,7 @@ import type {
   MaintenanceWindow,
   QueueWait,
   RegisteredWorker,
+  StepFile,
   WorkerFlags,
   WorkerRow,
   WorkerSession,
@@ -24,6 +25,7 @@ import type {
   HealthSamplesTable,
   PatchesTable,
   RegisteredWorkersTable,
+  StepFilesTable,
   StepsTable,
   WorkerFlagsTable,
   WorkersTable,
@@ -239,4 +241,22 @@ export function toHealthSample(row: HealthSampleRow): HealthSample {
 /** A build's start and its request's wait as the store reports them. */
 export function toQueueWait(row: QueueWaitRow): QueueWait {
   return { builder: row.builder, worker: row.worker, startedAt: row.started_at, waitMs: row.wait_ms };
+}
+
+/** A `step_files` row as selected. */
+export type StepFileRow = Selectable<StepFilesTable>;
+
+/** A stored (or skipped) file of a step. */
+export function toStepFile(row: StepFileRow): StepFile {
+  return {
+    id: row.id,
+    buildId: row.build_id,
+    stepId: row.step_id,
+    kind: row.kind as StepFile['kind'],
+    name: row.name,
+    size: row.size,
+    path: row.path,
+    createdAt: row.created_at,
+    skipped: row.skipped,
+  };
 }

@@ -6,6 +6,8 @@
  */
 import type { Build, BuildRequest, Change, Millis, NewChange, Patch, Properties, Result, Step } from '../domain.js';
 import type { SentAlert } from '../fleet/types.js';
+import type { DebugSessionEnd, DebugSessionRecord, NewDebugSession } from './debug-sessions.js';
+import type { TestOutcome } from '../tests/types.js';
 
 /** Input for a new build request. */
 export interface NewRequest {
@@ -292,7 +294,135 @@ export interface Store {
    */
   listQueueWaits(since: Millis): Promise<QueueWait[]>;
 
+  // ---- files steps sent back (006)
+  /**
+   * Records a file a step sent (or one announced as skipped); undefined when
+   * the step already has a file of that kind and name (nothing is recorded).
+   */
+  addStepFile(file: NewStepFile): Promise<StepFile | undefined>;
+  /** Files by build, step and/or kind, oldest first. */
+  listStepFiles(filter: { buildId?: number; stepId?: number; kind?: StepFileKind }): Promise<StepFile[]>;
+  getStepFile(id: number): Promise<StepFile | undefined>;
+  /** Per build with stored files: their total size and when the newest was stored (skipped files not counted). */
+  stepFileUsage(): Promise<StepFileUsage[]>;
+  /** Deletes every file row of these builds; returns how many went. */
+  deleteStepFiles(buildIds: readonly number[]): Promise<number>;
+
+  // ---- per-test results and quarantine (007)
+  /** Stores a step's test results in one transaction (batched inserts); returns their ids in order. */
+  addTestResults(results: readonly NewTestResult[]): Promise<number[]>;
+  /** A build's tests, failures first (then errors, skips, passes; by name), paged; counts leave re-run rows out. */
+  listBuildTests(buildId: number, page: { offset: number; limit: number; failuresOnly?: boolean }): Promise<BuildTests>;
+  /** A test's runs, newest first; `beforeId` pages. */
+  testHistory(name: string, filter: { builder?: string; beforeId?: number; limit: number }): Promise<StoredTestResult[]>;
+  /** Outcomes (no messages) at one revision: of these names, or (`failuresOnly`) every failure there. */
+  testOutcomesAtRevision(revision: string, filter: { names?: readonly string[]; failuresOnly?: boolean }): Promise<TestRun[]>;
+  /** Marks test results flaky. */
+  markTestsFlaky(ids: readonly number[]): Promise<void>;
+  /** Quarantine entries added through the API, oldest first. */
+  listQuarantine(): Promise<StoredQuarantineEntry[]>;
+  addQuarantine(entry: NewQuarantineEntry): Promise<StoredQuarantineEntry>;
+  /** Removes an API quarantine entry; false when there was none with that id. */
+  removeQuarantine(id: number): Promise<boolean>;
+
+  // Debug sessions (008; debug-sessions.ts).
+  /** Records a debug session asked for (before the worker answers). */
+  createDebugSession(input: NewDebugSession): Promise<DebugSessionRecord>;
+  /** The worker opened it: its mode and recording file. */
+  markDebugSessionOpened(session: string, opened: { mode: 'pty' | 'pipe'; recording: string }): Promise<void>;
+  /** Records its end (refused, exited, closed); only the first end counts. */
+  finishDebugSession(session: string, end: DebugSessionEnd): Promise<void>;
+  getDebugSession(session: string): Promise<DebugSessionRecord | undefined>;
+  /** A build's debug sessions, newest first. */
+  listDebugSessions(buildId: number): Promise<DebugSessionRecord[]>;
+
   close(): Promise<void>;
+}
+
+/** One test's outcome in one step, to store. */
+export interface NewTestResult {
+  buildId: number;
+  stepId: number;
+  builder: string;
+  worker: string;
+  /** The worker's platform at the time (see `tests/platform.ts`). */
+  platform: string | null;
+  revision: string | null;
+  name: string;
+  suite: string | null;
+  result: TestOutcome;
+  durationMs: number | null;
+  message: string | null;
+  flaky: boolean;
+  rerun: boolean;
+  quarantined: boolean;
+  at: Millis;
+}
+
+/** A stored test result. */
+export interface StoredTestResult extends NewTestResult {
+  id: number;
+}
+
+/** A stored test result without its message (flakiness and separation read many). */
+export type TestRun = Omit<StoredTestResult, 'message'>;
+
+/** A page of a build's tests and its counts. */
+export interface BuildTests {
+  /** Tests by outcome, re-run rows left out. */
+  counts: Record<TestOutcome, number>;
+  total: number;
+  flaky: number;
+  /** Failures that were quarantined. */
+  quarantined: number;
+  tests: StoredTestResult[];
+}
+
+/** A quarantine entry added through the API. */
+export interface NewQuarantineEntry {
+  /** A test name, or a glob (`*` matches any run of characters). */
+  test: string;
+  /** Only on these builders (null: all). */
+  builders: string[] | null;
+  reason: string;
+  addedBy: string;
+  addedAt: Millis;
+}
+
+/** A stored quarantine entry. */
+export interface StoredQuarantineEntry extends NewQuarantineEntry {
+  id: number;
+}
+
+/** What a step's file is for (the protocol's FileKind). */
+export type StepFileKind = 'artifact' | 'test_results';
+
+/** Input for recording a file a step sent back. */
+export interface NewStepFile {
+  buildId: number;
+  stepId: number;
+  kind: StepFileKind;
+  /** Relative to the step's working directory, `/`-separated. */
+  name: string;
+  size: number;
+  /** Where its bytes are, relative to the data directory; null when it was skipped. */
+  path: string | null;
+  createdAt: Millis;
+  /** Why it was not stored (too big, over the build's limit...); null when it was. */
+  skipped: string | null;
+}
+
+/** A file a step sent back, as stored. */
+export interface StepFile extends NewStepFile {
+  id: number;
+}
+
+/** How much one build's stored files take. */
+export interface StepFileUsage {
+  buildId: number;
+  bytes: number;
+  /** When its newest file was stored. */
+  newestAt: Millis;
 }
 
 /** One connection of a worker. */

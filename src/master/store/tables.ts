@@ -241,6 +241,78 @@ export interface HealthSamplesTable {
   platforms: JsonText;
 }
 
+/** `step_files` (006): files steps sent back (artifacts, test results), or announced as skipped. */
+export interface StepFilesTable {
+  id: Generated<number>;
+  build_id: number;
+  step_id: number;
+  /** `artifact` or `test_results`. */
+  kind: string;
+  /** Relative to the step's working directory, `/`-separated. */
+  name: string;
+  size: number;
+  /** Where the bytes are, relative to the data directory; null for a skipped file. */
+  path: string | null;
+  created_at: number;
+  /** Why the file was not stored; null when it was. */
+  skipped: string | null;
+}
+
+/** `test_results` (007): one test's outcome in one step. */
+export interface TestResultsTable {
+  id: Generated<number>;
+  build_id: number;
+  step_id: number;
+  builder: string;
+  worker: string;
+  /** The worker's platform when the test ran (config platform, else its dimensions as `k=v ...`). */
+  platform: string | null;
+  revision: string | null;
+  name: string;
+  suite: string | null;
+  /** passed, failed, error or skipped. */
+  result: string;
+  duration_ms: number | null;
+  message: string | null;
+  flaky: ColumnType<IntBool, IntBool | undefined, IntBool>;
+  rerun: ColumnType<IntBool, IntBool | undefined, IntBool>;
+  quarantined: ColumnType<IntBool, IntBool | undefined, IntBool>;
+  at: number;
+}
+
+/** `quarantine` (007): quarantine entries added through the API (the config's are not stored). */
+export interface QuarantineTable {
+  id: Generated<number>;
+  /** A test name, or a glob where `*` matches any run of characters. */
+  test: string;
+  /** JSON array of builder names; null: every builder. */
+  builders: JsonText | null;
+  reason: string;
+  added_by: string;
+  added_at: number;
+}
+
+/** `debug_sessions` (008): the audit of debug sessions, one row per session asked for. */
+export interface DebugSessionsTable {
+  id: Generated<number>;
+  /** The random session id (what the admin's approval token signs). */
+  session: string;
+  build_id: number;
+  worker: string;
+  user_name: string;
+  /** JSON array: the one command asked for; null for a shell. */
+  command: string | null;
+  /** 'pty' or 'pipe' once the worker opened it. */
+  mode: ColumnType<string | null, string | null | undefined, string | null>;
+  started_at: number;
+  ended_at: ColumnType<number | null, number | null | undefined, number | null>;
+  exit_code: ColumnType<number | null, number | null | undefined, number | null>;
+  refused_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  end_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The asciicast file, relative to the data directory. */
+  recording: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 /** The whole schema, for `Kysely<Tables>`. */
 export interface Tables {
   build_requests: BuildRequestsTable;
@@ -261,6 +333,10 @@ export interface Tables {
   applications: ApplicationsTable;
   registered_workers: RegisteredWorkersTable;
   health_samples: HealthSamplesTable;
+  debug_sessions: DebugSessionsTable;
+  step_files: StepFilesTable;
+  test_results: TestResultsTable;
+  quarantine: QuarantineTable;
 }
 
 /** A Kysely handle on the schema: the database itself or a transaction in it. */

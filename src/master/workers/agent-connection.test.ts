@@ -3,18 +3,22 @@
  * coordinator and store behind it: authentication, refusals, replacement of
  * a stale connection, and frames that close one connection only.
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { openTestStore } from '../../../test/helpers/databases.js';
-import { encodeControl, encodeOutput, MAX_FRAME_BYTES, PROTOCOL_VERSION, type MasterMessage } from '../../protocol/index.js';
+import { encodeControl, encodeOutput, encodeUpload, MAX_FRAME_BYTES, PROTOCOL_VERSION, type MasterMessage } from '../../protocol/index.js';
 import { Coordinator } from '../builds/coordinator.js';
 import { ManualClock } from '../clock.js';
 import { parseConfig } from '../config/load.js';
 import { MasterEventBus } from '../events.js';
+import { UploadSink } from '../files/upload-sink.js';
 import type { Store } from '../store/store.js';
 import { acceptAgentSocket, CLOSE } from './agent-connection.js';
 import { WorkerCredentials } from './credentials.js';
@@ -33,6 +37,8 @@ let url: string;
 let clock: ManualClock;
 let events: MasterEventBus;
 let coordinator: Coordinator;
+let dataDir: string;
+let sink: UploadSink;
 const sockets: WebSocket[] = [];
 
 beforeEach(async () => {
@@ -43,9 +49,11 @@ beforeEach(async () => {
   coordinator = new Coordinator({ config, store, events, clock, logger, apiToken: null });
   await coordinator.recover();
   const credentials = WorkerCredentials.fromSecrets(new Map([['w1', 'secret-1'], ['w2', 'secret-2']]));
+  dataDir = mkdtempSync(join(tmpdir(), 'shepherd-agent-connection-'));
+  sink = new UploadSink({ store, dataDir, clock, logger, maxFileBytes: 1024 * 1024, maxBuildBytes: 1024 * 1024 });
   server = createServer();
   const wss = new WebSocketServer({ server, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
-  wss.on('connection', (socket) => acceptAgentSocket(socket, 'test', { verify: (n, s) => credentials.verify(n, s), handler: coordinator, events, clock, logger, heartbeatMs: 30_000 }, () => {}));
+  wss.on('connection', (socket) => acceptAgentSocket(socket, 'test', { verify: (n, s) => credentials.verify(n, s), handler: coordinator, events, clock, logger, heartbeatMs: 30_000, sink }, () => {}));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -56,6 +64,7 @@ afterEach(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await store.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 interface Client {
@@ -169,6 +178,21 @@ describe('agent connections', () => {
     const { build } = await finished;
     expect(build.result).toBe('SUCCESS');
     expect((await store.getBuild(build.id))?.properties).toMatchObject({ got_revision: 'abc123' });
+  });
+
+  it('closes a connection that lies about a file, naming the lie, and removes what it sent', async () => {
+    const client = await open();
+    client.ws.send(hello('w1', 'secret-1'));
+    await client.next('welcome');
+    await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+    const start = (await client.next('start_step')) as Extract<MasterMessage, { type: 'start_step' }>;
+    client.ws.send(encodeControl({ type: 'upload_begin', step_id: start.step_id, upload_id: 1, kind: 'artifact', name: 'a.log', size: 4 }));
+    client.ws.send(encodeUpload({ kind: 'upload', upload_id: 1, offset: 0 }, Buffer.from('ab')));
+    client.ws.send(encodeUpload({ kind: 'upload', upload_id: 1, offset: 5 }, Buffer.from('cd')));
+    expect(await client.closed).toMatchObject({ code: CLOSE.protocol, reason: 'upload 1 (a.log): a frame at offset 5, expected 2' });
+    await sink.settled(start.step_id);
+    expect(readdirSync(join(dataDir, 'files', 'tmp'))).toEqual([]);
+    expect(await store.listStepFiles({ stepId: start.step_id })).toEqual([]);
   });
 
   it('closes a connection that never says hello', async () => {

@@ -2,22 +2,27 @@
  * The master's side of the Shepherd agent protocol: authenticates a worker's
  * WebSocket, then adapts it to the `ConnectedWorker` interface. A malformed
  * or oversized frame closes this one connection with a logged reason; other
- * workers are never disturbed.
+ * workers are never disturbed. Files a step sends back (upload messages and
+ * frames) go to the upload sink, which checks them and stores them.
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import {
   PROTOCOL_VERSION,
   ProtocolError,
-  decodeOutput,
+  decodeWorkerBinary,
   decodeWorkerMessage,
   encodeControl,
+  isDebugWorkerMessage,
+  type DebugMasterMessage,
+  type DebugWorkerMessage,
   type Hello,
   type MasterMessage,
   type WorkerInfo,
 } from '../../protocol/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { MasterEventBus } from '../events.js';
+import type { UploadReceiver, UploadSink } from '../files/upload-sink.js';
 import type { ConnectedWorker, StepCommand, WorkerCapabilities, WorkerSessionHandler } from './connected-worker.js';
 import { refusalOf, type VerifyWorker } from './credentials.js';
 
@@ -42,6 +47,10 @@ export interface AgentConnectionDeps {
   heartbeatMs: number;
   /** How long a new connection may take to say hello. */
   helloTimeoutMs?: number;
+  /** Where files steps send back go. Absent: they are received and dropped (logged once per connection). */
+  sink?: Pick<UploadSink, 'receiver'>;
+  /** Where debug-session messages go (the master's DebugBroker). Absent: they are dropped. */
+  debug?: (connection: AgentConnection, message: DebugWorkerMessage) => void;
 }
 
 
@@ -84,6 +93,11 @@ export class AgentConnection implements ConnectedWorker {
     this.#send({ type: 'cancel', step_id: stepId, reason });
   }
 
+  /** Sends a debug-session message (see src/master/debug/). */
+  sendDebug(message: DebugMasterMessage): void {
+    this.#send(message);
+  }
+
   close(reason: string, code: number = CLOSE.normal): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -109,6 +123,7 @@ export function acceptAgentSocket(
   const { logger, clock } = deps;
   let connection: AgentConnection | undefined;
   let attaching: Promise<void> | undefined;
+  let uploads: UploadReceiver | undefined;
   let ended = false;
 
   const helloTimer: TimerHandle = clock.setTimeout(() => {
@@ -117,6 +132,8 @@ export function acceptAgentSocket(
 
   function fail(error: Error): void {
     logger.warn({ worker: connection?.name, remote, reason: error.message }, 'closing worker connection: malformed frame');
+    // Before the close goes out: its partial files are on their way out by the time the agent hears of it.
+    uploads?.close();
     if (connection) connection.close(error.message, CLOSE.protocol);
     else socket.close(CLOSE.protocol, error.message.slice(0, 120));
   }
@@ -141,6 +158,7 @@ export function acceptAgentSocket(
     }
     const conn = new AgentConnection(hello.name, hello.info, remote, socket, clock.now());
     connection = conn;
+    uploads = deps.sink?.receiver(conn.name, fail, { pause: () => socket.pause(), resume: () => socket.resume() }) ?? droppingUploads(logger, conn.name);
     register(conn);
     const resume = await deps.handler.attach(conn, hello.held);
     if (conn.closed) return;
@@ -158,12 +176,18 @@ export function acceptAgentSocket(
     try {
       if (connection) connection.lastHeard = clock.now();
       if (isBinary) {
-        if (!connection) throw new ProtocolError('output before hello');
-        const { header, data: bytes } = decodeOutput(data);
-        deps.handler.output(connection, header.step_id, header.seq, bytes);
+        if (!connection || !uploads) throw new ProtocolError('output before hello');
+        const frame = decodeWorkerBinary(data);
+        if (frame.type === 'output') deps.handler.output(connection, frame.header.step_id, frame.header.seq, frame.data);
+        else uploads.data(frame.header, frame.data);
         return;
       }
       const message = decodeWorkerMessage(data.toString('utf8'));
+      if (isDebugWorkerMessage(message)) {
+        if (!connection) throw new ProtocolError(`${message.type} before hello`);
+        deps.debug?.(connection, message);
+        return;
+      }
       switch (message.type) {
         case 'hello':
           if (connection || attaching) throw new ProtocolError('second hello on one connection');
@@ -177,6 +201,18 @@ export function acceptAgentSocket(
           deps.handler.stepFinished(connection, message.step_id, message.last_seq, message.outcome, message.properties ?? {});
           return;
         case 'heartbeat':
+          return;
+        case 'upload_begin':
+          if (!uploads) throw new ProtocolError('upload_begin before hello');
+          uploads.begin(message);
+          return;
+        case 'upload_end':
+          if (!uploads) throw new ProtocolError('upload_end before hello');
+          uploads.end(message);
+          return;
+        case 'upload_skipped':
+          if (!uploads) throw new ProtocolError('upload_skipped before hello');
+          uploads.skipped(message);
           return;
       }
     } catch (error) {
@@ -201,8 +237,20 @@ export function acceptAgentSocket(
   socket.on('close', (code: number, reason: Buffer) => {
     ended = true;
     helloTimer.cancel();
+    uploads?.close();
     if (!connection) return;
     const why = reason.length ? `${code} ${reason.toString()}` : String(code);
     void (attaching ?? Promise.resolve()).then(() => deps.handler.detach(connection!, why));
   });
+}
+
+/** Uploads on a master without a sink: nothing is stored; said once per connection. */
+function droppingUploads(logger: Logger, worker: string): UploadReceiver {
+  let told = false;
+  const tell = () => {
+    if (told) return;
+    told = true;
+    logger.warn({ worker }, 'a worker sends files, but this master stores none; they are dropped');
+  };
+  return { begin: tell, data: tell, end: tell, skipped: tell, close() {} };
 }
