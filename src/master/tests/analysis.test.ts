@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flakyTests, type TestRunFacts } from './flaky.js';
+import { codeChanged, flakyTests, flipsWithoutCodeChange, type TestRunFacts } from './flaky.js';
 import { testPlatform } from './platform.js';
 import { quarantined, testMatches } from './quarantine.js';
 import { shellQuote } from '../checkout/shell-quote.js';
@@ -164,5 +164,26 @@ describe('testPlatform', () => {
     expect(testPlatform(platforms, { os: 'linux', arch: 'x86_64' })).toBe('linux-x86_64');
     expect(testPlatform(platforms, { os: 'linux', arch: 's390x' })).toBe('arch=s390x os=linux');
     expect(testPlatform([], {})).toBeNull();
+  });
+});
+
+describe('flips without a code change', () => {
+  const run = (id: number, buildId: number, result: 'passed' | 'failed', platform: string | null = 'linux') => ({
+    id, buildId, name: 't', revision: `r${buildId}`, builder: 'b', worker: 'w', platform, result, rerun: false,
+  });
+
+  it('pairs a pass and a failure of consecutive builds on one platform, only when no code changed', () => {
+    expect(flipsWithoutCodeChange([run(1, 1, 'passed')], [run(2, 2, 'failed')], false)).toEqual([{ name: 't', revision: 'r2', reason: 'no code change', ids: [1, 2] }]);
+    expect(flipsWithoutCodeChange([run(1, 1, 'passed')], [run(2, 2, 'failed')], true)).toEqual([]);
+    expect(flipsWithoutCodeChange([run(1, 1, 'failed')], [run(2, 2, 'failed')], false)).toEqual([]);
+    expect(flipsWithoutCodeChange([run(1, 1, 'passed', 'mac')], [run(2, 2, 'failed')], false)).toEqual([]);
+  });
+
+  it('counts a change as code unless a scheduler of the builder says its files do not matter', () => {
+    const docsIgnored = (change: { files: string[] }) => change.files.some((f) => !f.startsWith('Doc/'));
+    expect(codeChanged([{ files: ['Doc/a.rst'] }], [docsIgnored])).toBe(false);
+    expect(codeChanged([{ files: ['Doc/a.rst', 'src/x.c'] }], [docsIgnored])).toBe(true);
+    expect(codeChanged([], [docsIgnored])).toBe(true);
+    expect(codeChanged([{ files: ['Doc/a.rst'] }], [])).toBe(true);
   });
 });

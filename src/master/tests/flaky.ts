@@ -6,6 +6,13 @@
  * count: a test failing only on s390x is a platform bug, which separation
  * (`separation.ts`) names instead. A result with no known platform falls
  * back to "same builder".
+ *
+ * Across revisions, a test that flips (failed ↔ passed) between two
+ * consecutive builds of one builder on one platform is flaky when none of
+ * the changes between them touched code: Shepherd cannot know which code a
+ * test exercises, so it takes the builder's own word for which files matter
+ * (its on_change schedulers' `files`/`ignore`). With no such declaration
+ * every file matters, and this rule never fires.
  */
 import { isFailure, type TestOutcome } from './types.js';
 
@@ -23,7 +30,7 @@ export interface TestRunFacts {
 }
 
 /** Why a test is flaky. */
-export type FlakyReason = 'passed on re-run' | 'same worker' | 'same platform' | 'same builder';
+export type FlakyReason = 'passed on re-run' | 'same worker' | 'same platform' | 'same builder' | 'no code change';
 
 /** A test found flaky at one revision, and the results that show it (to mark). */
 export interface FlakyTest {
@@ -72,4 +79,34 @@ export function flakyTests(runs: readonly TestRunFacts[]): FlakyTest[] {
     if (reason !== null) found.push({ name: group[0]!.name, revision: group[0]!.revision!, reason, ids: [...ids].sort((a, b) => a - b) });
   }
   return found;
+}
+
+/**
+ * Tests that flipped between the builder's previous build and this one on
+ * the same platform, when `codeChanged` is false (the changes between them
+ * touched no file the builder cares about). Returns each with the ids of
+ * both results. Pure: the caller reads the two builds' results.
+ */
+export function flipsWithoutCodeChange(previous: readonly TestRunFacts[], current: readonly TestRunFacts[], codeChanged: boolean): FlakyTest[] {
+  if (codeChanged) return [];
+  const before = new Map(previous.filter((r) => !r.rerun && r.result !== 'skipped').map((r) => [r.name, r]));
+  const found: FlakyTest[] = [];
+  for (const run of current) {
+    const earlier = before.get(run.name);
+    if (!earlier || run.rerun || run.result === 'skipped' || run.revision === null) continue;
+    if (earlier.platform !== run.platform || isFailure(earlier.result) === isFailure(run.result)) continue;
+    found.push({ name: run.name, revision: run.revision, reason: 'no code change', ids: [earlier.id, run.id] });
+  }
+  return found;
+}
+
+/**
+ * Whether any of `changes` touched a file that matters to a builder: one
+ * that an on_change scheduler of the builder counts as important. No
+ * changes, or no scheduler saying which files matter, cannot be told apart
+ * from a code change: true.
+ */
+export function codeChanged(changes: readonly { files: readonly string[] }[], important: readonly ((change: { files: string[] }) => boolean)[]): boolean {
+  if (changes.length === 0 || important.length === 0) return true;
+  return changes.some((change) => important.some((matters) => matters({ files: [...change.files] })));
 }

@@ -149,3 +149,55 @@ describe('TestResultsService', () => {
     expect(none.summary).toBe('test results: no JUnit files matched out/*.xml');
   });
 });
+
+describe('a test that flips without a code change', () => {
+  const FLIP_CONFIG = {
+    workers: [{ name: 'w1', secret_env: 'W', dimensions: X86 }],
+    builders: [{ name: 'linux', workers: ['w1'], steps: [{ name: 'test', run: 'make test', test_results: { junit: 'out/*.xml' } }] }],
+    changes: [{ name: 'src', git: 'https://example.org/src.git', branches: ['main'] }],
+    schedulers: [{ name: 'ci', builders: ['linux'], on_change: { ignore: ['Doc/**'] } }],
+    platforms: [{ name: 'linux-x86_64', select: X86 }],
+  };
+
+  /** A finished build of `linux` at `revision` whose blamelist is one change touching `files`. */
+  async function buildWith(revision: string, files: string[], xml: string, result: Result): Promise<Build> {
+    const [change] = await store.recordChanges('src', [{ source: 'src', repository: 'https://example.org/src.git', branch: 'main', revision, author: 'A <a@example.org>', committer: 'A <a@example.org>', message: 'm', files, when: T0, via: 'poll' }], { main: revision }, T0);
+    const request = await store.enqueueRequest({ builder: 'linux', priority: 0, properties: {}, reason: 'r', submittedBy: null, submittedAt: T0, changeIds: [change!.id] });
+    const started = (await store.startBuild({ requestId: request.id, builder: 'linux', worker: 'w1', properties: { got_revision: revision }, steps: ['test'], startedAt: T0 }))!;
+    await writeFile(join(dir, `${started.build.id}.xml`), xml);
+    await service.afterStep({
+      build: started.build,
+      step: started.steps[0]!,
+      stepConfig: config.builders[0]!.steps[0] as StepConfig,
+      workerDimensions: X86,
+      processResult: result,
+      summary: null,
+      readLog: async function* () {},
+      junitFiles: async () => [{ name: 'out/unit.xml', open: () => createReadStream(join(dir, `${started.build.id}.xml`)) }],
+    });
+    await store.finishBuild(started.build.id, { result, summary: null, finishedAt: T0 + 1, requeue: false });
+    return started.build;
+  }
+
+  beforeEach(() => {
+    config = parseConfig(FLIP_CONFIG, 'shepherd.yml');
+    service = new TestResultsService({ store, config, clock: { now: () => T0 } });
+  });
+
+  it('is flaky when the changes between the builds touched only files the builder ignores', async () => {
+    const first = await buildWith('r1', ['src/a.c'], junit(PASS_A + PASS_B), 'SUCCESS');
+    const second = await buildWith('r2', ['Doc/howto.rst'], junit(PASS_A + FAIL_B), 'FAILURE');
+    const history = await store.testHistory('t.A.test_b', { limit: 10 });
+    expect(history.map((h) => [h.buildId, h.result, h.flaky])).toEqual([
+      [second.id, 'failed', true],
+      [first.id, 'passed', true],
+    ]);
+    expect((await store.testHistory('t.A.test_a', { limit: 10 })).every((h) => !h.flaky)).toBe(true);
+  });
+
+  it('is not flaky when a change between them touched code', async () => {
+    await buildWith('r1', ['Doc/a.rst'], junit(PASS_A + PASS_B), 'SUCCESS');
+    await buildWith('r2', ['Doc/b.rst', 'src/b.c'], junit(PASS_A + FAIL_B), 'FAILURE');
+    expect((await store.testHistory('t.A.test_b', { limit: 10 })).map((h) => h.flaky)).toEqual([false, false]);
+  });
+});

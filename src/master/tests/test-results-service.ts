@@ -9,10 +9,12 @@
  * said in its summary and the process's result stands.
  */
 import type { Clock } from '../clock.js';
+import { formatSize } from '../config/units.js';
+import { changeFilter } from '../schedulers/on-change.js';
 import type { Config, StepConfig } from '../config/schema.js';
 import type { Build, Result, Step } from '../domain.js';
 import type { NewTestResult, Store } from '../store/store.js';
-import { flakyTests } from './flaky.js';
+import { codeChanged, flakyTests, flipsWithoutCodeChange } from './flaky.js';
 import { JunitError, parseJunit, parseOutput } from './parsers/index.js';
 import { testPlatform } from './platform.js';
 import type { QuarantineEntry } from './quarantine.js';
@@ -64,7 +66,7 @@ export interface StepTestsOutcome {
 
 /** What the service needs. */
 export interface TestResultsDeps {
-  store: Pick<Store, 'addTestResults' | 'testOutcomesAtRevision' | 'markTestsFlaky' | 'listQuarantine'>;
+  store: Pick<Store, 'addTestResults' | 'testOutcomesAtRevision' | 'markTestsFlaky' | 'listQuarantine' | 'listBuilds' | 'getBlamelist'>;
   config: Readonly<Config>;
   clock: Pick<Clock, 'now'>;
   /** Largest log or JUnit file read, in bytes (default 128 MiB): past it the rest is not parsed. */
@@ -104,6 +106,7 @@ export class TestResultsService {
     const ids = await this.#store(context, tests, decision, false);
     const flaky = new Set(decision.flaky);
     for (const name of await this.#markFlakyAtRevision(context.build, tests)) flaky.add(name);
+    for (const name of await this.#markFlipsWithoutCodeChange(context.build, tests)) flaky.add(name);
     const template = context.stepConfig.rerun_failed;
     const rerun =
       template && decision.result === 'FAILURE' && decision.failedTests.length > 0 && decision.failedTests.length <= MAX_RERUN_TESTS
@@ -182,7 +185,7 @@ export class TestResultsService {
     try {
       if (spec.parse) {
         const text = await readCapped(context.readLog(), limit);
-        if (text.truncated) problems.push(`only the first ${formatBytes(limit)} of the log were read for test results`);
+        if (text.truncated) problems.push(`only the first ${formatSize(limit)} of the log were read for test results`);
         return { tests: parseOutput(spec.parse, text.text), problems };
       }
       const files = await context.junitFiles();
@@ -192,7 +195,7 @@ export class TestResultsService {
         try {
           const opened = await file.open();
           const text = Buffer.isBuffer(opened) ? { text: opened.toString('utf8'), truncated: opened.length > limit } : await readCapped(opened, limit);
-          if (text.truncated) throw new JunitError(`larger than ${formatBytes(limit)}`);
+          if (text.truncated) throw new JunitError(`larger than ${formatSize(limit)}`);
           tests.push(...parseJunit(text.text));
         } catch (error) {
           problems.push(`${file.name}: ${(error as Error).message}`);
@@ -267,6 +270,39 @@ export class TestResultsService {
     if (ids.length > 0) await store.markTestsFlaky(ids);
     return found.map((f) => f.name);
   }
+
+  /**
+   * Marks flaky the tests that flipped since the builder's previous build
+   * (at another revision, on the same platform) when the changes this build
+   * brought touched no file the builder's on_change schedulers count
+   * (`flipsWithoutCodeChange`). Reads the previous build, this build's
+   * blamelist and the two builds' results of the tests that can have flipped.
+   */
+  async #markFlipsWithoutCodeChange(build: Build, tests: readonly TestResult[]): Promise<string[]> {
+    const revision = revisionOf(build);
+    const { store, config } = this.#deps;
+    const important = config.schedulers
+      .filter((s) => s.on_change !== undefined && s.builders.includes(build.builder))
+      .map((s) => changeFilter(s.on_change!).important);
+    if (revision === null || tests.length === 0 || important.length === 0) return [];
+    const [previous] = await store.listBuilds({ builder: build.builder, state: 'finished', beforeId: build.id, limit: 1 });
+    const before = previous ? revisionOf(previous) : null;
+    if (!previous || before === null || before === revision) return [];
+    if (codeChanged(await store.getBlamelist(build.id), important)) return [];
+    const names = tests.filter((t) => t.result !== 'skipped').map((t) => t.name);
+    const [earlier, now] = await Promise.all([
+      store.testOutcomesAtRevision(before, { names }),
+      store.testOutcomesAtRevision(revision, { names }),
+    ]);
+    const found = flipsWithoutCodeChange(
+      earlier.filter((r) => r.buildId === previous.id),
+      now.filter((r) => r.buildId === build.id),
+      false,
+    );
+    const ids = found.flatMap((f) => f.ids);
+    if (ids.length > 0) await store.markTestsFlaky(ids);
+    return found.map((f) => f.name);
+  }
 }
 
 /** The summary with reading problems after it (the first three). */
@@ -295,8 +331,5 @@ async function readCapped(source: AsyncIterable<Buffer | string | Uint8Array> | 
   return { text: Buffer.concat(chunks).toString('utf8'), truncated };
 }
 
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${bytes} bytes`;
-}
 
 export { rerunCommand } from './rerun.js';
