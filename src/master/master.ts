@@ -118,7 +118,19 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const metrics = createMetrics(events, registry);
   registerHealthMetrics(registry, () => readHealth(coordinator, clock.now()), () => clock.now());
 
-  const debug = startDebugService({ config, store, clock, logger });
+  // Known once listening (the port may be 0); links in API replies use it.
+  let publicUrl = config.master.public_url?.replace(/\/+$/, '') ?? '';
+  // One SMTP transport for every feature that mails.
+  const mailer = config.notify.mail ? createSmtpMailer(config.notify.mail, secrets) : undefined;
+  const debug = startDebugService({
+    config,
+    store,
+    clock,
+    logger,
+    mailer,
+    publicUrl: () => publicUrl,
+    adminsOf: async (worker) => (await coordinator.workers()).find((w) => w.name === worker)?.admins ?? [],
+  });
   const connections = new Set<AgentConnection>();
   const heartbeatMs = config.master.heartbeat_interval;
   const onWorkerSocket = (socket: WebSocket, remote: string) =>
@@ -131,10 +143,6 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       });
     });
 
-  // Known once listening (the port may be 0); links in API replies use it.
-  let publicUrl = config.master.public_url?.replace(/\/+$/, '') ?? '';
-  // One SMTP transport for every feature that mails.
-  const mailer = config.notify.mail ? createSmtpMailer(config.notify.mail, secrets) : undefined;
   const applications = new Applications({ config, store, events, clock, logger, mailer, directory: coordinator, get publicUrl() { return publicUrl; } });
 
   const app = await createHttpServer(coordinator, {

@@ -74,7 +74,7 @@ export const WorkerConfigFile = z.strictObject({
         .transform(durationMs)
         .default(3_600_000)
         .describe('Hard time limit of one session ("1h"): the worker ends it then.'),
-      approval: z.boolean().default(false).describe("Each session waits for the admin's approval token (`shepherd debug-approve`)."),
+      approval: z.boolean().default(false).describe("Each session waits for the admin's approval token (`shepherd approve`)."),
     })
     .optional()
     .describe('Interactive debug sessions (`shepherd debug BUILD`). Without this section they are refused.'),

@@ -1,5 +1,5 @@
 /**
- * `shepherd debug-approve SESSION --secret-env VAR`: the worker admin's
+ * `shepherd approve SESSION --secret-env VAR`: the worker admin's
  * approval of a debug session that waits for it (the worker's `debug:
  * approval: true`). The token is HMAC-SHA256 of the session id keyed with
  * the worker's secret: the master relays it, only the worker can check it,
@@ -17,11 +17,12 @@ interface ApproveFlags extends ClientFlags {
   printToken?: boolean;
 }
 
-/** Registers `debug-approve`. */
+/** Registers `approve` (also `debug-approve`). */
 export function registerDebugApproveCommand(program: Command): void {
   withClientOptions(
     program
-      .command('debug-approve')
+      .command('approve')
+      .alias('debug-approve')
       .description("approve a debug session waiting on your worker (the worker's admin, with the worker's secret)")
       .argument('<session>', 'the session id the worker logged (and the person asking was shown)')
       .requiredOption('--secret-env <var>', "environment variable holding the worker's secret")

@@ -79,6 +79,17 @@ export interface DebugBrokerDeps {
   newSessionId?: () => string;
   /** How long `approve` waits for the worker's verdict. */
   approvalWaitMs?: number;
+  /** A session started waiting for the worker admin's approval (the master mails the admins). */
+  onAwaitingApproval?(session: AwaitingApproval): void;
+}
+
+/** A session the worker holds until its admin approves it. */
+export interface AwaitingApproval {
+  session: string;
+  buildId: number;
+  worker: string;
+  user: string;
+  command: string[] | null;
 }
 
 /** The outcome of relaying an approval token. */
@@ -93,6 +104,8 @@ interface LiveSession {
   cols: number;
   rows: number;
   state: 'asked' | 'pending' | 'open' | 'ended';
+  user: string;
+  command: string[] | null;
   recording: AsciicastWriter | null;
   /** Waiting for the worker's answer to an approval token. */
   approvalWaiters: ((outcome: ApprovalOutcome) => void)[];
@@ -146,6 +159,8 @@ export class DebugBroker {
       cols: request.cols,
       rows: request.rows,
       state: 'asked',
+      user: request.user,
+      command: request.command ?? null,
       recording: null,
       approvalWaiters: [],
     };
@@ -199,6 +214,10 @@ export class DebugBroker {
         session.client.status({ type: 'refused', reason: message.reason });
         return void this.#finish(session, { exitCode: null, refusedReason: message.reason, endReason: null });
       case 'debug_pending':
+        // The first pending note is the worker asking for its admin's approval; later ones answer tokens.
+        if (session.state === 'asked') {
+          this.#deps.onAwaitingApproval?.({ session: session.id, buildId: session.buildId, worker: session.worker, user: session.user, command: session.command });
+        }
         session.state = 'pending';
         session.client.status({ type: 'pending', note: message.note });
         this.#settleApproval(session, message.rejected ? { approved: false, reason: message.note } : undefined);

@@ -161,7 +161,7 @@ export function registerDebugRoutes(app: FastifyInstance, api: ApiRouter, contro
     method: 'POST',
     url: '/api/v1/debug/:session/approve',
     operationId: 'approveDebugSession',
-    summary: "Relay the worker admin's approval of a pending debug session (shepherd debug-approve)",
+    summary: "Relay the worker admin's approval of a pending debug session (shepherd approve)",
     description:
       'The token is HMAC-SHA256(worker secret, session id) in hex; only the worker checks it. Answers once the worker has: 403 when it rejected the token.',
     tag: 'debug',

@@ -10,7 +10,10 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import type { AgentConnection } from '../workers/agent-connection.js';
-import { DebugBroker } from './debug-broker.js';
+import { recipients } from '../fleet/missing-workers.js';
+import type { Mailer } from '../notify/mailer.js';
+import { approvalMail } from './approval-mail.js';
+import { DebugBroker, type AwaitingApproval } from './debug-broker.js';
 
 /** What the master wires in: see the module comment. */
 export interface DebugService {
@@ -27,7 +30,28 @@ export interface DebugService {
 }
 
 /** Creates the debug service of a master. */
-export function startDebugService(deps: { config: Readonly<Config>; store: Store; clock: Clock; logger: Logger }): DebugService {
+export function startDebugService(deps: {
+  config: Readonly<Config>;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Mails a session's approval request to the worker's admins (none: the worker's log and the client say how to approve). */
+  mailer?: Mailer | undefined;
+  /** The master's public address, known once it listens. */
+  publicUrl?: () => string;
+  /** A worker's admins, as the workers list shows them. */
+  adminsOf?: (worker: string) => Promise<string[]>;
+}): DebugService {
+  const log = deps.logger.child({ component: 'debug' });
+  async function askApproval(session: AwaitingApproval): Promise<void> {
+    const to = recipients((await deps.adminsOf?.(session.worker)) ?? []);
+    if (!deps.mailer || to.length === 0) {
+      log.info({ session: session.session, worker: session.worker }, 'debug session awaits approval; nobody to mail');
+      return;
+    }
+    await deps.mailer.send(approvalMail(session, to, deps.publicUrl?.() ?? ''));
+    log.info({ session: session.session, worker: session.worker, to }, 'debug session approval requested by mail');
+  }
   const live = new Map<string, AgentConnection>();
   const broker = new DebugBroker({
     store: deps.store,
@@ -38,6 +62,9 @@ export function startDebugService(deps: { config: Readonly<Config>; store: Store
     connectionOf(worker) {
       const connection = live.get(worker);
       return connection && !connection.closed ? connection : undefined;
+    },
+    onAwaitingApproval(session) {
+      askApproval(session).catch((error: unknown) => log.error({ err: error, session: session.session }, 'mailing the debug approval request failed'));
     },
   });
   return {

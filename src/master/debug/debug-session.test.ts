@@ -23,6 +23,8 @@ import { acceptAgentSocket } from '../workers/agent-connection.js';
 import { startWorkerAgent, type WorkerAgent } from '../../worker/agent.js';
 import { approvalToken } from '../../worker/debug/approval.js';
 import type { DebugPolicy } from '../../worker/debug/policy.js';
+import { createSmtpMailer } from '../notify/mailer.js';
+import { startSmtpServer, type TestSmtpServer } from '../notify/test-servers.js';
 import { startDebugService, type DebugService } from './debug-service.js';
 
 const TOKEN = 'debug-test-token';
@@ -38,6 +40,7 @@ let base: string;
 let buildId: number;
 let agent: WorkerAgent | undefined;
 let agentLog: string[] = [];
+let smtp: TestSmtpServer;
 
 async function startAgent(policy: DebugPolicy | undefined): Promise<void> {
   agentLog = [];
@@ -80,7 +83,16 @@ beforeAll(async () => {
   });
   coordinator = new Coordinator({ config, store, events, clock: systemClock, logger, apiToken: TOKEN, workerSecrets: new Map([['w1', SECRET]]) });
   await coordinator.recover();
-  debug = startDebugService({ config, store, clock: systemClock, logger });
+  smtp = await startSmtpServer();
+  debug = startDebugService({
+    config,
+    store,
+    clock: systemClock,
+    logger,
+    mailer: createSmtpMailer({ smtp: smtp.url, from: 'Shepherd <shepherd@example.org>' }, { env: {} }),
+    publicUrl: () => 'https://ci.example.org',
+    adminsOf: async (worker) => (worker === 'w1' ? ['Ada <ada@example.org>'] : []),
+  });
   app = await createHttpServer(coordinator, {
     logger: false,
     registry: new Registry(),
@@ -120,6 +132,7 @@ afterAll(async () => {
   await app?.close();
   await coordinator?.stop();
   await store?.close();
+  await smtp?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -239,7 +252,13 @@ describe('debug sessions through the master', () => {
     expect(answers[1]).toEqual({ status: 200, body: { approved: true } });
     expect(output).toBe('approved\n');
     expect(statuses.map((s) => s.type)).toEqual(['session', 'pending', 'pending', 'opened', 'exit']);
-    expect(agentLog.join('\n')).toContain(`shepherd debug-approve ${sessionId}`);
+    expect(agentLog.join('\n')).toContain(`shepherd approve ${sessionId}`);
+    // The worker's admins were asked by mail, once.
+    const [mail] = await smtp.waitFor(1);
+    expect(mail).toMatchObject({ to: ['ada@example.org'], subject: `[shepherd] ada asks for a debug session on w1 (build ${buildId})` });
+    expect(mail!.text).toContain(`shepherd approve ${sessionId} --secret-env VAR --master https://ci.example.org`);
+    expect(mail!.text).toContain(`https://ci.example.org/debug/${sessionId}/approve`);
+    expect(smtp.messages).toHaveLength(1);
   });
 
   it("ends a session at the worker's time limit", async () => {

@@ -1,7 +1,7 @@
 /**
  * The worker admin's approval of one debug session: HMAC-SHA256 keyed with
  * the worker's secret over the session id, in hex. The admin computes it
- * (`shepherd debug-approve SESSION --secret-env VAR`); the worker checks it.
+ * (`shepherd approve SESSION --secret-env VAR`); the worker checks it.
  * A master that does not know the worker's secret cannot forge it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';

@@ -102,7 +102,7 @@ describe('debug sessions on the worker', () => {
     const clock = new ManualClock();
     const { link, open, sessions } = setUp({ clock, policy: { ...ALLOW, approval: true, maxMs: 1000 } });
     open({ command: ['true'] });
-    expect(link.sent).toEqual([{ type: 'debug_pending', session_id: 's1', note: 'waiting for the admin of arm-1 to approve session s1 (shepherd debug-approve s1)' }]);
+    expect(link.sent).toEqual([{ type: 'debug_pending', session_id: 's1', note: 'waiting for the admin of arm-1 to approve session s1 (shepherd approve s1)' }]);
     clock.advance(999);
     expect(sessions.size).toBe(1);
     clock.advance(1);

@@ -147,12 +147,12 @@ export class DebugSessions {
     if (decision.approval) {
       log(
         `debug session ${session.id}: ${request.user} asks for ${what} in ${cwd} (build ${request.build_id}); ` +
-          `approve it with: shepherd debug-approve ${session.id} --secret-env VAR`,
+          `approve it with: shepherd approve ${session.id} --secret-env VAR`,
       );
       this.#send({
         type: 'debug_pending',
         session_id: session.id,
-        note: `waiting for the admin of ${worker} to approve session ${session.id} (shepherd debug-approve ${session.id})`,
+        note: `waiting for the admin of ${worker} to approve session ${session.id} (shepherd approve ${session.id})`,
       });
       return;
     }
