@@ -121,6 +121,12 @@ export function downloadArtifact(conn: MasterConnection, buildId: number, path: 
   return send(conn, 'GET', `/api/v1/builds/${buildId}/artifacts/${path}`, { accept: 'application/octet-stream' });
 }
 
+/** `POST /api/v1/debug/:session/end`: passes the admin's end token on to the worker. */
+export async function endDebugSession(conn: MasterConnection, session: string, token: string): Promise<{ ended?: boolean }> {
+  const response = await send({ ...conn, token: undefined }, 'POST', `/api/v1/debug/${encodeURIComponent(session)}/end`, { body: { token } });
+  return json<{ ended?: boolean }>(response);
+}
+
 /** Body of `POST /builds/:id/rebuild`. */
 export interface RebuildRequestBody {
   properties?: Record<string, string>;

@@ -14,7 +14,7 @@ import { registerCheckConfigCommand } from './commands/check-config.js';
 import { registerCoverageCommand } from './commands/coverage.js';
 import { registerHealthCommand } from './commands/health.js';
 import { registerDebugCommand } from './commands/debug.js';
-import { registerDebugApproveCommand } from './commands/debug-approve.js';
+import { registerDebugApproveCommand, registerDebugEndCommand } from './commands/debug-approve.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerForceCommand } from './commands/force.js';
 import { registerJoinCommand } from './commands/join.js';
@@ -68,5 +68,6 @@ export function createProgram(context: CliContext): Command {
   registerTestHistoryCommand(program);
   registerDebugCommand(program, context);
   registerDebugApproveCommand(program);
+  registerDebugEndCommand(program);
   return program;
 }

@@ -48,6 +48,9 @@ export const DebugOpen = z.object({
 /** The worker admin's approval of a pending session: hex HMAC-SHA256(worker secret, session id). */
 export const DebugApprove = z.object({ type: z.literal('debug_approve'), session_id: sessionId, token: z.string().max(200) });
 
+/** The worker's admin ends a session: hex HMAC-SHA256(worker secret, "end:" + session id); the worker checks it. */
+export const DebugEnd = z.object({ type: z.literal('debug_end'), session_id: sessionId, token: z.string().max(200) });
+
 /** Keystrokes for the session's process. */
 export const DebugInput = z.object({ type: z.literal('debug_input'), session_id: sessionId, data_base64: chunk });
 
@@ -98,7 +101,7 @@ export const DebugExit = z.object({
 });
 
 /** Debug messages the master sends. */
-export const DebugMasterMessage = z.discriminatedUnion('type', [DebugOpen, DebugApprove, DebugInput, DebugResize, DebugClose]);
+export const DebugMasterMessage = z.discriminatedUnion('type', [DebugOpen, DebugApprove, DebugEnd, DebugInput, DebugResize, DebugClose]);
 export type DebugMasterMessage = z.infer<typeof DebugMasterMessage>;
 /** Debug messages the worker sends. */
 export const DebugWorkerMessage = z.discriminatedUnion('type', [DebugPending, DebugOpened, DebugRefused, DebugOutput, DebugExit]);

@@ -25,7 +25,7 @@
  * outcome is delivered as usual. A cancelled step collects nothing.
  */
 import { z } from 'zod';
-import { DebugApprove, DebugClose, DebugExit, DebugInput, DebugOpen, DebugOpened, DebugOutput, DebugPending, DebugRefused, DebugResize } from './debug-messages.js';
+import { DebugApprove, DebugClose, DebugEnd, DebugExit, DebugInput, DebugOpen, DebugOpened, DebugOutput, DebugPending, DebugRefused, DebugResize } from './debug-messages.js';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 1;
@@ -281,6 +281,7 @@ export const MasterMessage = z.discriminatedUnion('type', [
   // Debug sessions (debug-messages.ts).
   DebugOpen,
   DebugApprove,
+  DebugEnd,
   DebugInput,
   DebugResize,
   DebugClose,

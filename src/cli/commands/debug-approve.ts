@@ -3,12 +3,13 @@
  * approval of a debug session that waits for it (the worker's `debug:
  * approval: true`). The token is HMAC-SHA256 of the session id keyed with
  * the worker's secret: the master relays it, only the worker can check it,
- * and the secret itself never leaves this machine.
+ * and the secret itself never leaves this machine. `shepherd debug-end`
+ * ends any session on the admin's worker the same way.
  */
 import type { Command } from 'commander';
-import { approvalToken } from '../../worker/debug/approval.js';
+import { approvalToken, endToken } from '../../worker/debug/approval.js';
 import { connectionFrom, withClientOptions, type ClientFlags } from '../connection.js';
-import { approveDebugSession } from '../client.js';
+import { approveDebugSession, endDebugSession } from '../client.js';
 import { usageError } from '../errors.js';
 import { printJson, writeStdout } from '../output.js';
 
@@ -35,5 +36,21 @@ export function registerDebugApproveCommand(program: Command): void {
     const conn = connectionFrom(flags);
     const body = await approveDebugSession(conn, session, token);
     return flags.json ? printJson(body) : writeStdout(`debug session ${session} approved; it has started on the worker\n`);
+  });
+}
+
+/** Registers `debug-end`: the worker's admin ends a session on their worker. */
+export function registerDebugEndCommand(program: Command): void {
+  withClientOptions(
+    program
+      .command('debug-end')
+      .description("end a debug session on your worker (the worker's admin, with the worker's secret)")
+      .argument('<session>', 'the session id the worker logged')
+      .requiredOption('--secret-env <var>', "environment variable holding the worker's secret"),
+  ).action(async function debugEnd(session: string, flags: ApproveFlags) {
+    const secret = process.env[flags.secretEnv];
+    if (!secret) throw usageError(`--secret-env: environment variable ${flags.secretEnv} is not set`);
+    const body = await endDebugSession(connectionFrom(flags), session, endToken(secret, session));
+    return flags.json ? printJson(body) : writeStdout(`debug session ${session} ended\n`);
   });
 }

@@ -81,6 +81,7 @@ const EXPECTED = [
   'get /api/v1/builds/{id}/debug-sessions',
   'get /api/v1/debug/{session}/recording',
   'post /api/v1/debug/{session}/approve',
+  'post /api/v1/debug/{session}/end',
 ];
 
 describe('the OpenAPI document', () => {

@@ -109,6 +109,8 @@ interface LiveSession {
   recording: AsciicastWriter | null;
   /** Waiting for the worker's answer to an approval token. */
   approvalWaiters: ((outcome: ApprovalOutcome) => void)[];
+  /** Called once the session has ended (an admin's end request waits on it). */
+  onEnded: (() => void)[];
 }
 
 /** Subdirectory of the data directory that holds recordings. */
@@ -163,6 +165,7 @@ export class DebugBroker {
       command: request.command ?? null,
       recording: null,
       approvalWaiters: [],
+      onEnded: [],
     };
     this.#sessions.set(id, session);
     logger.info({ session: id, build: build.id, worker: build.worker, user: request.user, command: request.command }, 'debug session asked for');
@@ -289,6 +292,25 @@ export class DebugBroker {
     });
   }
 
+  /**
+   * Relays the worker admin's request to end a session (any session of
+   * their worker, open or waiting) and waits for the worker to end it. The
+   * worker checks the token; one that does not match is ignored there, and
+   * this answers not ended once the wait runs out.
+   */
+  end(sessionId: string, token: string): Promise<{ ended: boolean }> {
+    const session = this.#sessions.get(sessionId);
+    if (!session) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no debug session ${sessionId} is open or waiting (it ended, or never existed)`);
+    return new Promise((resolve) => {
+      const timer = this.#deps.clock.setTimeout(() => resolve({ ended: false }), this.#deps.approvalWaitMs ?? 15_000);
+      session.onEnded.push(() => {
+        timer.cancel();
+        resolve({ ended: true });
+      });
+      session.channel.sendDebug({ type: 'debug_end', session_id: sessionId, token });
+    });
+  }
+
   /** Ends every session (the master stops). */
   async close(): Promise<void> {
     await Promise.all(
@@ -312,6 +334,7 @@ export class DebugBroker {
     session.state = 'ended';
     this.#sessions.delete(session.id);
     this.#settleApproval(session, { approved: false, reason: end.refusedReason ?? end.endReason ?? 'the session ended' });
+    for (const ended of session.onEnded.splice(0)) ended();
     const now = this.#deps.clock.now();
     session.client.end();
     try {

@@ -42,9 +42,10 @@ export type DebugSessionJson = z.infer<typeof DebugSessionJson>;
 const DebugSessionList = z.object({ sessions: z.array(DebugSessionJson) });
 const SessionParams = z.strictObject({ session: DebugSessionId });
 const ApproveBody = z.strictObject({
-  token: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits: HMAC-SHA256(worker secret, session id)'),
+  token: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits: HMAC-SHA256 keyed with the worker secret'),
 });
 const ApproveJson = z.object({ approved: z.literal(true) });
+const EndJson = z.object({ ended: z.literal(true) });
 
 /** The first message of a client, and what may follow. */
 const ClientOpen = z.strictObject({
@@ -173,6 +174,25 @@ export function registerDebugRoutes(app: FastifyInstance, api: ApiRouter, contro
       const outcome = await broker.approve(params.session, body.token);
       if (!outcome.approved) throw new ShepherdError('SHEPHERD_E_FORBIDDEN', `debug session ${params.session} was not approved: ${outcome.reason}`);
       return { approved: true as const };
+    },
+  });
+
+  api.route({
+    method: 'POST',
+    url: '/api/v1/debug/:session/end',
+    operationId: 'endDebugSession',
+    summary: "Relay the worker admin's request to end a debug session (shepherd debug-end)",
+    description:
+      'The token is HMAC-SHA256(worker secret, "end:" + session id) in hex; only the worker checks it, and ignores one that does not match (then 403 once the wait runs out).',
+    tag: 'debug',
+    params: SessionParams,
+    body: ApproveBody,
+    response: EndJson,
+    async handler({ params, body }) {
+      if (!broker) throw disabled();
+      const outcome = await broker.end(params.session, body.token);
+      if (!outcome.ended) throw new ShepherdError('SHEPHERD_E_FORBIDDEN', `debug session ${params.session} was not ended: the worker did not accept the token`);
+      return { ended: true as const };
     },
   });
 }

@@ -21,7 +21,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { acceptAgentSocket } from '../workers/agent-connection.js';
 import { startWorkerAgent, type WorkerAgent } from '../../worker/agent.js';
-import { approvalToken } from '../../worker/debug/approval.js';
+import { approvalToken, endToken } from '../../worker/debug/approval.js';
 import type { DebugPolicy } from '../../worker/debug/policy.js';
 import { createSmtpMailer } from '../notify/mailer.js';
 import { startSmtpServer, type TestSmtpServer } from '../notify/test-servers.js';
@@ -259,6 +259,34 @@ describe('debug sessions through the master', () => {
     expect(mail!.text).toContain(`shepherd approve ${sessionId} --secret-env VAR --master https://ci.example.org`);
     expect(mail!.text).toContain(`https://ci.example.org/debug/${sessionId}/approve`);
     expect(smtp.messages).toHaveLength(1);
+  });
+
+  it("lets the worker's admin end a session with the worker's secret; a wrong token ends nothing", async () => {
+    await startAgent(ALLOW);
+    const end = (sessionId: string, token: string) =>
+      fetch(`${base}/api/v1/debug/${sessionId}/end`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    let sessionId = '';
+    let ended: Promise<Response> | undefined;
+    const { statuses } = await session({
+      command: ['sleep', '30'],
+      onStatus: (status) => {
+        if (status.type === 'session') sessionId = status.session;
+        if (status.type === 'opened') {
+          // The master's own guess first: once the worker has ignored it, the admin's token.
+          void end(sessionId, endToken('not-the-secret', sessionId));
+          ended = (async () => {
+            while (!agentLog.some((line) => line.includes('a request to end it with a token that does not match was ignored'))) {
+              await new Promise((resolve) => setTimeout(resolve, 10));
+            }
+            return end(sessionId, endToken(SECRET, sessionId));
+          })();
+        }
+      },
+    });
+    expect(statuses.at(-1)).toMatchObject({ type: 'exit', reason: "ended by the worker's admin" });
+    expect(await (await ended!).json()).toEqual({ ended: true });
+    expect(agentLog.join('\n')).toContain(`debug session ${sessionId}: a request to end it with a token that does not match was ignored`);
+    expect(agentLog.join('\n')).toContain(`debug session ${sessionId}: ended by the worker's admin`);
   });
 
   it("ends a session at the worker's time limit", async () => {

@@ -11,6 +11,16 @@ export function approvalToken(secret: string, sessionId: string): string {
   return createHmac('sha256', secret).update(sessionId, 'utf8').digest('hex');
 }
 
+/** The token with which the worker's admin ends `sessionId` (a different message than approving it). */
+export function endToken(secret: string, sessionId: string): string {
+  return approvalToken(secret, `end:${sessionId}`);
+}
+
+/** Whether `token` ends `sessionId`. */
+export function endMatches(secret: string, sessionId: string, token: string): boolean {
+  return approvalMatches(secret, `end:${sessionId}`, token);
+}
+
 /** Whether `token` approves `sessionId`; constant time in the token's content. */
 export function approvalMatches(secret: string, sessionId: string, token: string): boolean {
   const expected = Buffer.from(approvalToken(secret, sessionId), 'utf8');

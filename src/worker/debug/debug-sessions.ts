@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { formatDuration } from '../format-duration.js';
 import type { Logger } from '../logger.js';
 import { resolveStepCwd } from '../step-cwd.js';
-import { approvalMatches } from './approval.js';
+import { approvalMatches, endMatches } from './approval.js';
 import { loadPty, openDebugProcess, type DebugProcess, type PtyAvailability } from './debug-process.js';
 import { decideDebugSession, type DebugPolicy } from './policy.js';
 
@@ -86,6 +86,13 @@ export class DebugSessions {
     switch (message.type) {
       case 'debug_approve':
         return this.#approve(session, message.token);
+      case 'debug_end':
+        if (!endMatches(this.#deps.secret, session.id, message.token)) {
+          this.#deps.log(`debug session ${session.id}: a request to end it with a token that does not match was ignored`);
+          return;
+        }
+        this.#deps.log(`debug session ${session.id}: ended by the worker's admin`);
+        return this.#end(session, "ended by the worker's admin");
       case 'debug_input':
         if (session.state === 'running') session.process!.write(Buffer.from(message.data_base64, 'base64'));
         return;
