@@ -12,6 +12,7 @@ import type { ChangeSourceControl } from './api/control.js';
 import { readHealth } from './api/routes/health.js';
 import { registerHookRoutes } from './api/routes/hooks.js';
 import { createHttpServer } from './api/server.js';
+import { recordWorkdirKept } from './builds/keep-workdir.js';
 import { Coordinator, type StepTestResults } from './builds/coordinator.js';
 import { systemClock, type Clock } from './clock.js';
 import { loadConfig, readSecrets, type Secrets } from './config/load.js';
@@ -134,7 +135,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const connections = new Set<AgentConnection>();
   const heartbeatMs = config.master.heartbeat_interval;
   const onWorkerSocket = (socket: WebSocket, remote: string) =>
-    acceptAgentSocket(socket, remote, { verify: (name, secret) => coordinator.verifyWorker(name, secret), handler: coordinator, events, clock, logger, heartbeatMs, sink: uploads, debug: debug.onMessage }, (connection) => {
+    acceptAgentSocket(socket, remote, { verify: (name, secret) => coordinator.verifyWorker(name, secret), handler: coordinator, events, clock, logger, heartbeatMs, sink: uploads, debug: debug.onMessage, keep: (connection, message) => void recordWorkdirKept({ store, logger }, connection.name, message).catch((error: unknown) => logger.error({ err: error }, 'recording a kept tree failed')) }, (connection) => {
       connections.add(connection);
       debug.connected(connection);
       socket.once('close', () => {

@@ -168,9 +168,22 @@ export const UploadSkipped = z.object({
   reason: z.string().min(1).max(1000),
 });
 
+/**
+ * The agent's answer to `keep_workdir`: where it keeps the build's tree, or
+ * why it does not (its admin's `keep` policy, no directory, a full disk).
+ */
+export const WorkdirKept = z.object({
+  type: z.literal('workdir_kept'),
+  build_id: z.number().int().positive(),
+  /** The kept tree's absolute path on the worker; null when it was not kept. */
+  path: z.string().max(4000).nullable(),
+  /** Why it was not kept (null when it was). */
+  reason: z.string().max(2000).nullable(),
+});
+
 /** Control messages a worker may send (output and upload bytes travel in binary frames). */
 export const WorkerMessage = z.discriminatedUnion('type', [
-  Hello, StepFinished, Heartbeat, UploadBegin, UploadEnd, UploadSkipped,
+  Hello, StepFinished, Heartbeat, UploadBegin, UploadEnd, UploadSkipped, WorkdirKept,
   // Debug sessions (debug-messages.ts).
   DebugPending, DebugOpened, DebugRefused, DebugOutput, DebugExit,
 ]);
@@ -270,6 +283,19 @@ export const Release = z.object({ type: z.literal('release'), step_id: stepId })
 
 export const Cancel = z.object({ type: z.literal('cancel'), step_id: stepId, reason: z.string() });
 
+/**
+ * The build ended red and its builder keeps failed trees
+ * (`keep_workdir_on_failure`): the agent moves the builder's directory aside
+ * for debug sessions, within its admin's `keep` policy, and answers
+ * `workdir_kept`. It arrives before any later step of that builder.
+ */
+export const KeepWorkdir = z.object({
+  type: z.literal('keep_workdir'),
+  build_id: z.number().int().positive(),
+  /** The builder's directory, relative to the agent's base directory (as in a step). */
+  builder_dir: z.string().max(1000),
+});
+
 export const MasterMessage = z.discriminatedUnion('type', [
   Welcome,
   Refused,
@@ -278,6 +304,7 @@ export const MasterMessage = z.discriminatedUnion('type', [
   Release,
   Cancel,
   Heartbeat,
+  KeepWorkdir,
   // Debug sessions (debug-messages.ts).
   DebugOpen,
   DebugApprove,
@@ -295,5 +322,7 @@ export type StartStep = z.infer<typeof StartStep>;
 export type UploadBegin = z.infer<typeof UploadBegin>;
 export type UploadEnd = z.infer<typeof UploadEnd>;
 export type UploadSkipped = z.infer<typeof UploadSkipped>;
+export type KeepWorkdir = z.infer<typeof KeepWorkdir>;
+export type WorkdirKept = z.infer<typeof WorkdirKept>;
 /** One entry of `StepCommand.collect`. */
 export type CollectEntry = NonNullable<StepCommand['collect']>[number];

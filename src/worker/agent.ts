@@ -27,6 +27,7 @@ import { systemClock, type TimerHandle } from './clock.js';
 import { formatDuration } from './format-duration.js';
 import { DebugSessions } from './debug/debug-sessions.js';
 import { HeldSteps } from './held-steps.js';
+import { KEEP_DEFAULTS, KeptTrees } from './kept-trees.js';
 import { detectWorkerInfo } from './info.js';
 import { stderrLogger, type Logger } from './logger.js';
 import { WebSocketLink } from './master-link.js';
@@ -113,6 +114,8 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
   });
 
   let current: Connection | null = null;
+  // Failed builds' trees kept for debug sessions, within the admin's `keep` policy; see kept-trees.ts.
+  const kept = new KeptTrees({ dir, stateDir, policy: options.keep ?? KEEP_DEFAULTS, worker: options.name, log });
   // Debug sessions (shepherd debug): the worker's own policy decides; see debug/debug-sessions.ts.
   const debug = new DebugSessions({
     worker: options.name,
@@ -123,6 +126,7 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
     clock,
     log,
     link: () => current?.link ?? null,
+    keptTree: (buildId) => kept.treeOf(buildId),
   });
   let reconnectTimer: TimerHandle | null = null;
   let attempt = 0;
@@ -217,7 +221,18 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
         return steps.release(message.step_id);
       case 'cancel':
         return steps.cancel(message.step_id, message.reason);
+      case 'keep_workdir':
+        return keepWorkdir(message.build_id, message.builder_dir);
     }
+  }
+
+  /** Moves a failed build's tree aside (before the next message is read), then tells the master what came of it. */
+  function keepWorkdir(buildId: number, builderDir: string): void {
+    void kept.keep(buildId, builderDir).then((outcome) => {
+      const link = current?.link;
+      if (link) link.sendControl({ type: 'workdir_kept', build_id: buildId, path: outcome.path, reason: outcome.reason });
+      else log(`build ${buildId}: cannot tell the master about its kept tree: not connected`);
+    });
   }
 
   function onWelcome(connection: Connection, welcome: Welcome): void {

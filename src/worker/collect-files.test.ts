@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findFiles, formatBytes, globMatcher, globProblem, planUploads } from './collect-files.js';
+import { findFiles, globMatcher, globProblem, planUploads } from './collect-files.js';
+import { formatBytes } from './format-size.js';
 
 describe('globs', () => {
   it('match within a segment, across segments and one character', () => {

@@ -13,6 +13,7 @@
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { CollectEntry, FileKind } from '../protocol/index.js';
+import { formatBytes } from './format-size.js';
 
 /** A file a glob matched. */
 export interface FoundFile {
@@ -183,18 +184,6 @@ export function planUploads(entry: Pick<CollectEntry, 'kind' | 'max_file_bytes' 
   });
 }
 
-/** `512 B`, `3.2 KiB`, `100 MiB`, `1.5 GiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const text = unit === 0 || Number.isInteger(value) ? String(value) : value.toFixed(1);
-  return `${text} ${units[unit]}`;
-}
 
 /**
  * Everything a step's `collect` asks for: found, planned and summarised.

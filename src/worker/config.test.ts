@@ -93,4 +93,15 @@ describe('resolveWorkerOptions', () => {
       `--secret-env: "hunter2!" is not an environment variable name (give the variable's name, not the secret)`,
     ]);
   });
+
+  it('reads the keep policy: caps with defaults, false for none, and names a bad size', () => {
+    const base = 'master: ws://farm:8010\nname: w1\nsecret_env: SHEPHERD_SECRET\ndir: /w\n';
+    expect(resolveWorkerOptions({ config: configFile(`${base}keep: { max_builds: 2, max_size: 5GB }\n`) }, env).keep).toEqual({ maxBuilds: 2, maxBytes: 5 * 1024 ** 3 });
+    expect(resolveWorkerOptions({ config: configFile(`${base}keep: { max_size: 1.5gb }\n`) }, env).keep).toEqual({ maxBuilds: 1, maxBytes: 1.5 * 1024 ** 3 });
+    expect(resolveWorkerOptions({ config: configFile(`${base}keep: {}\n`) }, env).keep).toEqual({ maxBuilds: 1, maxBytes: 2 * 1024 ** 3 });
+    expect(resolveWorkerOptions({ config: configFile(`${base}keep: false\n`) }, env).keep).toBe(false);
+    expect(resolveWorkerOptions({ config: configFile(base) }, env).keep).toBeUndefined();
+    const file = configFile(`${base}keep: { max_size: lots }\n`);
+    expect(problems(() => resolveWorkerOptions({ config: file }, env))).toEqual([`${file}: keep.max_size: expected a size like "500MB" or "5GB"`]);
+  });
 });

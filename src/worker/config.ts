@@ -13,11 +13,13 @@
  *     maintenance:           # no missing-worker mail while a window is open
  *       - { cron: "0 2 * * 0", duration: 3h }   # Sundays 02:00-05:00 UTC
  *     debug: { allow: true, users: [ada], max: 1h, approval: false }
+ *     keep: { max_builds: 2, max_size: 5GB }   # failed builds' trees; false: none
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { KEEP_DEFAULTS } from './kept-trees.js';
 import { workerEndpoint } from './master-url.js';
 import type { AgentOptions } from './options.js';
 
@@ -28,6 +30,15 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
 function durationMs(text: string): number {
   const [, amount, unit] = DURATION_RE.exec(text)!;
   return Math.round(Number(amount) * UNIT_MS[unit!]!);
+}
+
+/** Sizes of kept trees: a number and a binary unit (B, KB, MB, GB, TB), as in the master's config. */
+const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)$/i;
+const UNIT_BYTES: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
+
+function sizeBytes(text: string): number {
+  const [, amount, unit] = SIZE_RE.exec(text)!;
+  return Math.round(Number(amount) * UNIT_BYTES[unit!.toUpperCase()]!);
 }
 
 /** The schema of the worker's YAML file; every key may instead come from a flag. */
@@ -78,6 +89,21 @@ export const WorkerConfigFile = z.strictObject({
     })
     .optional()
     .describe('Interactive debug sessions (`shepherd debug BUILD`). Without this section they are refused.'),
+  keep: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        max_builds: z.number().int().min(0).max(1000).default(KEEP_DEFAULTS.maxBuilds).describe('Failed trees kept at most; the oldest builds\' go first (0: none).'),
+        max_size: z
+          .string()
+          .regex(SIZE_RE, { message: 'expected a size like "500MB" or "5GB"' })
+          .transform(sizeBytes)
+          .default(KEEP_DEFAULTS.maxBytes)
+          .describe('All kept trees together ("5GB"); a tree bigger than this alone is not kept.'),
+      }),
+    ])
+    .optional()
+    .describe("Failed builds' trees kept for debug sessions, for builders with `keep_workdir_on_failure` (default: 1 tree, 2GB; false: none)."),
 });
 /** A parsed worker config file. */
 export type WorkerConfigFile = z.infer<typeof WorkerConfigFile>;
@@ -187,6 +213,7 @@ export function resolveWorkerOptions(flags: WorkerFlags, env: NodeJS.ProcessEnv 
     ...(file.debug
       ? { debug: { allow: file.debug.allow, ...(file.debug.users ? { users: file.debug.users } : {}), maxMs: file.debug.max, approval: file.debug.approval } }
       : {}),
+    ...(file.keep !== undefined ? { keep: file.keep === false ? false : { maxBuilds: file.keep.max_builds, maxBytes: file.keep.max_size } } : {}),
   };
 }
 

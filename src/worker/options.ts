@@ -6,6 +6,7 @@
 import { CONNECT_BACKOFF, REFUSED_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
 import type { DebugPolicy } from './debug/policy.js';
+import type { KeepPolicy } from './kept-trees.js';
 
 /** The agent's options. Only `master`, `name`, `secret` and `dir` are required. */
 export interface AgentOptions {
@@ -25,6 +26,8 @@ export interface AgentOptions {
   maintenance?: { cron: string; durationMs: number }[];
   /** Debug sessions: what this worker's admin allows (absent: none). */
   debug?: DebugPolicy;
+  /** Failed builds' trees kept for debug sessions: the admin's caps, or false for none (absent: `KEEP_DEFAULTS`). */
+  keep?: KeepPolicy | false;
   /** Time between SIGTERM and SIGKILL when the agent ends a step. */
   killGraceMs?: number;
   /** Unacknowledged output kept in memory across all steps before spilling to disk. */

@@ -50,6 +50,7 @@ import type { MaintenanceWindow, RegisteredWorker, Store, WorkerSession } from '
 import { nightlyProblem } from '../schedulers/nightly.js';
 import { WorkerCredentials, type WorkerVerdict } from '../workers/credentials.js';
 import type { ConnectedWorker, WorkerSessionHandler } from '../workers/connected-worker.js';
+import { askToKeepWorkdir } from './keep-workdir.js';
 import { RequestQueue } from './request-queue.js';
 
 /** The name of the try patch in the checkout step's own directory on the worker. */
@@ -818,6 +819,8 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     active.build = build;
     this.#active.delete(build.id);
     this.#workers.get(build.worker)?.builds.delete(build.id);
+    // Before the next build of this builder can start (dispatch runs later): the tree is still this build's.
+    askToKeepWorkdir(this.#workers.get(build.worker)?.connection ?? null, build, active.builder, active.builder.name, this.#log);
     this.#log.info({ build: build.id, builder: build.builder, number: build.number, result, requeued: requeue }, 'build finished');
     this.events.emit('build:finished', { build, request, requeued: requeue });
     if (requeue) {

@@ -237,6 +237,10 @@ export const BuilderEntry = z.strictObject({
     .array(z.strictObject(QuarantineFields))
     .optional()
     .describe("Known-flaky tests of this builder: their failures make a step WARNINGS, not FAILURE (default: none)."),
+  keep_workdir_on_failure: z
+    .boolean()
+    .optional()
+    .describe("When a build ends FAILURE or EXCEPTION, its worker keeps the builder's directory for debug sessions (within the worker admin's `keep` policy); the next build starts from a fresh directory (default: false)."),
 });
 
 

@@ -5,8 +5,10 @@
  */
 import type { Build, BuildRequest, Step } from '../domain.js';
 import type { Store } from '../store/store.js';
+import type { Dimensions } from '../tests/separation.js';
+import { separateWorkers } from '../tests/worker-separation.js';
 import { countsForTransitions } from './decide.js';
-import { type BuildReport, buildUrl, logTail, MAIL_LOG_LINES, revisionOf } from './messages.js';
+import { type BuildReport, buildUrl, type FailedTests, isFailure, logTail, MAIL_FAILED_TESTS, MAIL_LOG_LINES, revisionOf } from './messages.js';
 
 /** Builds fetched per page when looking back for the previous counted build. */
 const LOOK_BACK_PAGE = 25;
@@ -51,10 +53,52 @@ export async function readLogTail(store: Store, step: Pick<Step, 'id' | 'logByte
   return logTail(text, lines);
 }
 
+/** Rows of failures read to find MAIL_FAILED_TESTS distinct ones (re-run rows follow each failure). */
+const FAILURE_ROWS = 100;
+
+/**
+ * A red build's tests for the mail: the counts, the first failures with
+ * the first line of their message, and for each one that passed on other
+ * workers at the same revision, what separates those workers. Null when the
+ * build stored no test results.
+ */
+export async function loadFailedTests(
+  store: Store,
+  build: Pick<Build, 'id'>,
+  revision: string | null,
+  workerDimensions: () => Promise<ReadonlyMap<string, Dimensions>>,
+): Promise<FailedTests | null> {
+  const page = await store.listBuildTests(build.id, { offset: 0, limit: FAILURE_ROWS, failuresOnly: true });
+  if (page.total === 0) return null;
+  const first = new Map<string, string | null>();
+  for (const test of page.tests) {
+    if (test.rerun || first.has(test.name)) continue;
+    if (first.size === MAIL_FAILED_TESTS) break;
+    first.set(test.name, test.message === null ? null : test.message.trim().split('\n', 1)[0]!.trim() || null);
+  }
+  const outcomes = revision === null || first.size === 0 ? [] : await store.testOutcomesAtRevision(revision, { names: [...first.keys()] });
+  const dimensions = outcomes.some((r) => r.result === 'passed') ? await workerDimensions() : new Map<string, Dimensions>();
+  return {
+    failed: page.counts.failed + page.counts.error,
+    total: page.total,
+    failures: [...first].map(([name, message]) => {
+      const separation = separateWorkers(outcomes.filter((r) => r.name === name), dimensions);
+      return { name, message, separation: separation.sentence, passedOn: separation.passingWorkers };
+    }),
+  };
+}
+
 /** Everything notifications say about a finished build. */
 export async function loadBuildReport(
   store: Store,
-  input: { build: Build; request: BuildRequest; transition: BuildReport['transition']; publicUrl: string },
+  input: {
+    build: Build;
+    request: BuildRequest;
+    transition: BuildReport['transition'];
+    publicUrl: string;
+    /** Every worker's dimensions, for what separates where a failed test fails (default: none known). */
+    workerDimensions?: () => Promise<ReadonlyMap<string, Dimensions>>;
+  },
 ): Promise<BuildReport> {
   const { build, request } = input;
   const isTry = request.patchId !== null;
@@ -64,15 +108,18 @@ export async function loadBuildReport(
     isTry ? store.getPatch(request.patchId!) : Promise.resolve(undefined),
   ]);
   const failing = failingStepOf(steps);
+  const revision = revisionOf(build, blamelist);
+  const tests = isFailure({ build }) ? await loadFailedTests(store, build, revision, input.workerDimensions ?? (async () => new Map())) : null;
   return {
     build,
     transition: input.transition,
     isTry,
-    revision: revisionOf(build, blamelist),
+    revision,
     branch: build.properties.branch || blamelist.at(-1)?.branch || patch?.branch || null,
     failingStep: failing ? { name: failing.name, result: failing.result!, logTail: await readLogTail(store, failing) } : null,
     blamelist,
     patch: patch ? { author: patch.author, comment: patch.comment } : null,
     url: buildUrl(input.publicUrl, build.id),
+    tests,
   };
 }

@@ -4,6 +4,7 @@
  * `BuildReport` by pure functions.
  */
 import type { Build, Change, Patch, Result } from '../domain.js';
+import { countText } from '../tests/step-result.js';
 import type { Transition } from './decide.js';
 import { displayNameOf } from './mailer.js';
 
@@ -24,7 +25,29 @@ export interface BuildReport {
   patch: Pick<Patch, 'author' | 'comment'> | null;
   /** The build's page in the web UI. */
   url: string;
+  /** A red build's test results, when it has any (absent or null: none to tell). */
+  tests?: FailedTests | null;
 }
+
+/** What the failure mail says about a build's tests. */
+export interface FailedTests {
+  /** Failed and errored tests (re-runs not counted). */
+  failed: number;
+  total: number;
+  /** The first failures, at most MAIL_FAILED_TESTS. */
+  failures: {
+    name: string;
+    /** The first line of its failure message. */
+    message: string | null;
+    /** "fails only where arch=s390x", when it also passed on other workers at the same revision and a dimension separates them. */
+    separation: string | null;
+    /** Workers where it passed at the same revision. */
+    passedOn: string[];
+  }[];
+}
+
+/** Failed tests named in mail, at most. */
+export const MAIL_FAILED_TESTS = 10;
 
 /** Lines of a failing step's log quoted in mail. */
 export const MAIL_LOG_LINES = 40;
@@ -164,6 +187,7 @@ export function buildMail(report: BuildReport): { subject: string; text: string;
       lines.push(`The end of its log:`, '', ...report.failingStep.logTail.split('\n').map((line) => `    ${line}`));
     }
   }
+  if (report.tests && isFailure(report)) lines.push('', ...testLines(report.tests, report.build.id));
   if (report.blamelist.length > 0) {
     lines.push('', 'Changes in this build:');
     for (const change of report.blamelist) {
@@ -178,6 +202,19 @@ export function buildMail(report: BuildReport): { subject: string; text: string;
   };
   if (report.transition) headers['X-Shepherd-Transition'] = report.transition;
   return { subject, text: `${lines.join('\n')}\n`, headers };
+}
+
+/** "Tests: 3 failed of 4,126", then each failure with its message and what separates where it fails. */
+function testLines(tests: FailedTests, buildId: number): string[] {
+  const lines = [`Tests: ${countText(tests.failed, tests.total)}`];
+  for (const test of tests.failures) {
+    lines.push(`  ${test.name}${test.message ? `: ${test.message}` : ''}`);
+    if (test.separation) lines.push(`    ${test.separation} (passed on ${test.passedOn.join(', ')})`);
+    else if (test.passedOn.length > 0) lines.push(`    passed on ${test.passedOn.join(', ')} at the same revision`);
+  }
+  const more = tests.failed - tests.failures.length;
+  if (more > 0) lines.push(`  ... and ${more.toLocaleString('en-US')} more: shepherd tests ${buildId}`);
+  return lines;
 }
 
 /** Shepherd's own webhook document (format `json`): stable field names, one version number. */

@@ -10,9 +10,9 @@ import { parse as parseYaml } from 'yaml';
 import { openTestStore } from '../../../test/helpers/databases.js';
 import { ManualClock } from '../clock.js';
 import { parseConfig } from '../config/load.js';
-import type { NewChange, Result } from '../domain.js';
+import type { Build, NewChange, Result, Step } from '../domain.js';
 import { MasterEventBus, type MasterEvents } from '../events.js';
-import type { Store } from '../store/store.js';
+import type { NewTestResult, Store } from '../store/store.js';
 import { type NotifierService, publicUrlOf, startNotifiers } from './notifier-service.js';
 import { startHttpServer, startSmtpServer, type TestHttpServer, type TestSmtpServer } from './test-servers.js';
 
@@ -54,7 +54,10 @@ describe('notifier service', () => {
   function start(notifiers: unknown[], retry: Record<string, unknown> = {}): NotifierService {
     const raw = parseYaml(`
 master: { public_url: "https://ci.example.org" }
-workers: [{ name: w1, secret_env: W1 }]
+workers:
+  - { name: w1, secret_env: W1, dimensions: { arch: s390x } }
+  - { name: w2, secret_env: W2, dimensions: { arch: x86_64 } }
+  - { name: w3, secret_env: W3 }
 builders:
   - { name: unix-tests, workers: [w1], steps: [{ name: compile, run: make }, { name: test, run: make test }] }
   - { name: docs, workers: [w1], steps: [{ name: compile, run: make }, { name: test, run: make test }] }
@@ -93,6 +96,9 @@ builders:
     properties?: Record<string, string>;
     requeue?: boolean;
     awaitStart?: boolean;
+    worker?: string;
+    /** Runs before the build finishes (store its test results). */
+    beforeFinish?: (build: Build, steps: Step[]) => Promise<void>;
   }) {
     const builder = options.builder ?? 'unix-tests';
     const at = clock.now();
@@ -111,7 +117,7 @@ builders:
       changeIds: changes.map((c) => c.id),
       patchId: patch?.id ?? null,
     });
-    const started = (await store.startBuild({ requestId: queued.id, builder, worker: 'w1', properties, steps: ['compile', 'test'], startedAt: at }))!;
+    const started = (await store.startBuild({ requestId: queued.id, builder, worker: options.worker ?? 'w1', properties, steps: ['compile', 'test'], startedAt: at }))!;
     events.emit('build:started', { build: started.build, request: started.request });
     if (options.awaitStart) await service!.idle();
     const stepResults: Result[] = options.result === 'FAILURE' ? ['SUCCESS', 'FAILURE'] : ['SUCCESS', 'SUCCESS'];
@@ -121,6 +127,7 @@ builders:
       await store.appendLog(step.id, Buffer.from(log), 1);
       await store.finishStep(step.id, { result: stepResults[i]!, exitCode: stepResults[i] === 'FAILURE' ? 1 : 0, signal: null, summary: null, finishedAt: at });
     }
+    await options.beforeFinish?.(started.build, started.steps);
     const finished = await store.finishBuild(started.build.id, { result: options.result, summary: null, finishedAt: at, requeue: options.requeue ?? false });
     events.emit('build:finished', { build: finished.build, request: finished.request, requeued: options.requeue ?? false });
     return finished.build;
@@ -161,7 +168,50 @@ builders:
     expect(smtp.messages).toHaveLength(2);
   });
 
-  it('keeps to `builders` and mails only `to` without the blamelist', async () => {
+  it('names the failed tests in the mail, and what separates the workers where each fails from those where it passed', async () => {
+    start([{ name: 'team-mail', builders: ['unix-tests'], mail: { to: ['dev-list@example.org'] } }]);
+    // w3 reports its own dimensions; the config gives it none.
+    await store.recordWorkerConnected('w3', { dimensions: { arch: 'aarch64' } }, clock.now());
+    const results = (outcomes: [string, NewTestResult['result'], string | null][]) => async (build: Build, steps: Step[]) => {
+      await store.addTestResults(
+        outcomes.map(([name, result, message]) => ({
+          buildId: build.id, stepId: steps[1]!.id, builder: build.builder, worker: build.worker, platform: null, revision: SHA,
+          name, suite: null, result, durationMs: null, message, flaky: false, rerun: false, quarantined: false, at: clock.now(),
+        })),
+      );
+    };
+    // The same revision passed test_os on the x86_64 and aarch64 workers; test_ssl failed there too.
+    for (const worker of ['w2', 'w3']) {
+      await runBuild({ result: 'SUCCESS', builder: 'docs', worker, beforeFinish: results([['test_os', 'passed', null], ['test_ssl', 'failed', 'boom']]) });
+    }
+    const many: [string, NewTestResult['result'], string | null][] = Array.from({ length: 12 }, (_, i) => [`test_m${String(i).padStart(2, '0')}`, 'error', null]);
+    const broken = await runBuild({
+      result: 'FAILURE',
+      beforeFinish: results([
+        ['test_os', 'failed', 'AssertionError: 1 != 2\nTraceback (most recent call last):\n  ...'],
+        ['test_ssl', 'failed', '\n  ssl.SSLError: bad handshake\n'],
+        ['test_ok', 'passed', null],
+        ...many,
+      ]),
+    });
+    await service!.idle();
+    const [mail] = await smtp.waitFor(1);
+    const text = mail!.text.replace(/\r\n/g, '\n');
+    expect(text).toContain(
+      [
+        'Tests: 14 failed of 15',
+        '  test_os: AssertionError: 1 != 2',
+        '    fails only where arch=s390x (passed on w2, w3)',
+        // It failed on every worker: nothing to separate.
+        '  test_ssl: ssl.SSLError: bad handshake',
+        ...Array.from({ length: 8 }, (_, i) => `  test_m0${i}`),
+        `  ... and 4 more: shepherd tests ${broken.id}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+    it('keeps to `builders` and mails only `to` without the blamelist', async () => {
     start([{ name: 'docs-only', builders: ['docs'], when: ['every_failure'], mail: { to: ['docs@example.org'], blamelist: false } }]);
     await runBuild({ result: 'FAILURE', changes: [change('Ada <ada@example.org>')] });
     await runBuild({ result: 'FAILURE', builder: 'docs', changes: [change('Bob <bob@example.org>')] });

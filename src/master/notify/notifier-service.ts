@@ -12,6 +12,7 @@ import type { Config, NotifierConfig } from '../config/schema.js';
 import type { Build, BuildRequest } from '../domain.js';
 import type { MasterEventBus } from '../events.js';
 import type { Store } from '../store/store.js';
+import { storedWorkerDimensions } from '../tests/worker-separation.js';
 import { loadBuildReport, previousCountedBuild } from './build-report.js';
 import { coversBuilder, countsForTransitions, shouldNotify, transitionOf } from './decide.js';
 import { DeliveryQueue } from './delivery.js';
@@ -109,7 +110,13 @@ export function startNotifiers(deps: NotifierDeps): NotifierService {
 
     const mailTryAuthor = isTry && mailer !== undefined;
     if (speaking.length === 0 && !mailTryAuthor) return;
-    const report = await loadBuildReport(deps.store, { build, request, transition, publicUrl: deps.publicUrl });
+    const report = await loadBuildReport(deps.store, {
+      build,
+      request,
+      transition,
+      publicUrl: deps.publicUrl,
+      workerDimensions: () => storedWorkerDimensions(deps.store, deps.config),
+    });
     for (const notifier of speaking) dispatch(notifier, report);
     if (mailTryAuthor) mailTo(TRY_AUTHOR_NOTIFIER, report, mailAddresses(report.patch ? [report.patch.author] : []));
   }

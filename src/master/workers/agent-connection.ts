@@ -18,6 +18,7 @@ import {
   type DebugWorkerMessage,
   type Hello,
   type MasterMessage,
+  type WorkdirKept,
   type WorkerInfo,
 } from '../../protocol/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
@@ -51,6 +52,8 @@ export interface AgentConnectionDeps {
   sink?: Pick<UploadSink, 'receiver'>;
   /** Where debug-session messages go (the master's DebugBroker). Absent: they are dropped. */
   debug?: (connection: AgentConnection, message: DebugWorkerMessage) => void;
+  /** Where the agent's answers to keep_workdir go (src/master/builds/keep-workdir.ts). Absent: they are dropped. */
+  keep?: (connection: AgentConnection, message: WorkdirKept) => void;
 }
 
 
@@ -91,6 +94,11 @@ export class AgentConnection implements ConnectedWorker {
 
   cancel(stepId: number, reason: string): void {
     this.#send({ type: 'cancel', step_id: stepId, reason });
+  }
+
+  /** Asks the agent to keep a failed build's tree (see src/master/builds/keep-workdir.ts). */
+  keepWorkdir(buildId: number, builderDir: string): void {
+    this.#send({ type: 'keep_workdir', build_id: buildId, builder_dir: builderDir });
   }
 
   /** Sends a debug-session message (see src/master/debug/). */
@@ -201,6 +209,10 @@ export function acceptAgentSocket(
           deps.handler.stepFinished(connection, message.step_id, message.last_seq, message.outcome, message.properties ?? {});
           return;
         case 'heartbeat':
+          return;
+        case 'workdir_kept':
+          if (!connection) throw new ProtocolError('workdir_kept before hello');
+          deps.keep?.(connection, message);
           return;
         case 'upload_begin':
           if (!uploads) throw new ProtocolError('upload_begin before hello');

@@ -7,6 +7,7 @@
  * the master drops (nobody is at the other end any more).
  */
 import { statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import {
   MAX_DEBUG_CHUNK_BYTES,
   type DebugMasterMessage,
@@ -47,6 +48,8 @@ export interface DebugSessionsDeps {
   killGraceMs?: number;
   /** The PTY module (default: node-pty if it loads). */
   pty?: () => Promise<PtyAvailability>;
+  /** Where a build's failed tree is kept (`kept-trees.ts`), if it is: sessions of that build open there. */
+  keptTree?: (buildId: number) => string | undefined;
 }
 
 interface Session {
@@ -130,7 +133,9 @@ export class DebugSessions {
     if (!decision.ok) return refuse(decision.reason);
     let cwd: string;
     try {
-      cwd = resolveStepCwd(this.#deps.dir, request.builder_dir, request.workdir);
+      // A kept tree is that build's own; the builder's directory may hold a later build by now.
+      const kept = this.#deps.keptTree?.(request.build_id);
+      cwd = kept ? resolveStepCwd(dirname(kept), basename(kept), request.workdir) : resolveStepCwd(this.#deps.dir, request.builder_dir, request.workdir);
     } catch (error) {
       return refuse((error as Error).message);
     }

@@ -6,8 +6,8 @@
  * API token).
  */
 import { ShepherdError } from '../../errors.js';
-import { separatingDimensions } from '../../tests/separation.js';
 import { countText } from '../../tests/step-result.js';
+import { separateWorkers } from '../../tests/worker-separation.js';
 import type { StoredTestResult } from '../../store/store.js';
 import { isFailure } from '../../tests/types.js';
 import type { MasterControl } from '../control.js';
@@ -189,12 +189,7 @@ async function separationOf(control: MasterControl, name: string, runs: readonly
   });
   if (revision === undefined) return null;
   const outcomes = await control.store.testOutcomesAtRevision(revision, { names: [name] });
-  const failed = new Set(outcomes.filter((r) => isFailure(r.result)).map((r) => r.worker));
-  const passed = new Set(outcomes.filter((r) => r.result === 'passed').map((r) => r.worker));
-  const failing = [...failed].filter((w) => !passed.has(w)).sort();
-  const passing = [...passed].filter((w) => !failed.has(w)).sort();
   const dimensions = new Map((await control.workers()).map((w) => [w.name, w.dimensions]));
-  const known = (workers: string[]) => workers.flatMap((w) => (dimensions.has(w) ? [dimensions.get(w)!] : []));
-  const separation = separatingDimensions(known(failing), known(passing));
-  return { revision, failing_workers: failing, passing_workers: passing, ...separation };
+  const { failingWorkers, passingWorkers, ...separation } = separateWorkers(outcomes, dimensions);
+  return { revision, failing_workers: failingWorkers, passing_workers: passingWorkers, ...separation };
 }
