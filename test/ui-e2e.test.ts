@@ -219,6 +219,16 @@ describe('the web UI on the demo farm', () => {
       await visible(page, 'the build finished with success', buildResult(page, 'success'), 30_000);
       expect(await documentMarked(page), 'the page was not reloaded').toBe(true);
       await screenshot(page, 'laptop-forced-build');
+
+      // Rebuild: the same code again, with the build's own parameters; the page opens the new build.
+      await page.getByRole('button', { name: /rebuild/i }).click();
+      const rebuilt = await waitFor('the rebuild', async () => (await builds(demo.url, 'builder=hello-debug')).find((b) => b.id > build.id), 30_000);
+      expect(rebuilt.properties.verbose).toBe('true');
+      // Pinned to what the build checked out, so a branch that moved since does not change what is built.
+      const finished = (await builds(demo.url, 'builder=hello-debug')).find((b) => b.id === build.id)!;
+      expect(rebuilt.properties.revision).toBe(finished.properties.got_revision);
+      await waitFor(`the page to open build ${rebuilt.id}`, () => (new URL(page.url()).pathname === `/builds/${rebuilt.id}` ? true : undefined));
+      await visible(page, 'the rebuild finished with success', buildResult(page, 'success'), 30_000);
       expectClean(watched, 'the builder page while forcing');
     } finally {
       await watched.close();

@@ -19,6 +19,7 @@ export default defineConfig({
     chunkSizeWarningLimit: 1024,
   },
   server: {
-    proxy: { '/api': master, '/metrics': master, '/health': master },
+    // ws: debug sessions' WebSocket (/api/v1/builds/ID/debug) goes through too.
+    proxy: { '/api': { target: master, ws: true }, '/metrics': master, '/health': master },
   },
 });

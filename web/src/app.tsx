@@ -11,11 +11,13 @@ import { BuilderPage } from './pages/builder.js';
 import { BuildersPage } from './pages/builders.js';
 import { ConsolePage } from './pages/console.js';
 import { CoveragePage } from './pages/coverage.js';
+import { DebugApprovePage } from './pages/debug-approve.js';
 import { HealthPage } from './pages/health.js';
 import { GridPage } from './pages/grid.js';
 import { HomePage } from './pages/home.js';
 import { JoinPage } from './pages/join.js';
 import { NotFoundPage } from './pages/not-found.js';
+import { TestPage } from './pages/test.js';
 import { WorkerPage } from './pages/worker.js';
 import { WorkersPage } from './pages/workers.js';
 
@@ -31,12 +33,15 @@ export function App() {
         <Route path="/console" element={<ConsolePage />} />
         <Route path="/builds/:id" element={<BuildPage />} />
         <Route path="/builds/:id/steps/:step" element={<BuildPage />} />
+        <Route path="/tests" element={<TestPage />} />
+        <Route path="/tests/:name" element={<TestPage />} />
         <Route path="/workers" element={<WorkersPage />} />
         <Route path="/workers/:name" element={<WorkerPage />} />
         <Route path="/coverage" element={<CoveragePage />} />
         <Route path="/farm-health" element={<HealthPage />} />
         <Route path="/join" element={<JoinPage />} />
         <Route path="/applications" element={<ApplicationsPage />} />
+        <Route path="/debug/:session/approve" element={<DebugApprovePage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Routes>
     </Layout>

@@ -7,6 +7,7 @@
  */
 import { Option, type Command } from 'commander';
 import { WebSocket, type RawData } from 'ws';
+import type { DebugClientStatus } from '../../master/api/schemas.js';
 import { parseId } from '../arguments.js';
 import { connectionFrom, withClientOptions, type ClientFlags } from '../connection.js';
 import { CliError, EXIT, usageError, type CliContext } from '../errors.js';
@@ -17,14 +18,6 @@ interface DebugFlags extends ClientFlags {
   user?: string;
 }
 
-/** A status message from the master (see src/master/debug/debug-broker.ts). */
-type Status =
-  | { type: 'session'; session: string; build_id: number; worker: string }
-  | { type: 'pending'; note: string }
-  | { type: 'opened'; mode: 'pty' | 'pipe'; note?: string; cwd: string; max_ms: number }
-  | { type: 'refused'; reason: string }
-  | { type: 'exit'; exit_code: number | null; signal: string | null; reason: string | null }
-  | { type: 'error'; code: string; message: string };
 
 /** The CLI's exit status for a remote exit: the command's own status (1 when it had none). */
 export function exitStatusOfRemote(exitCode: number | null): number {
@@ -111,7 +104,7 @@ function runSession(options: { url: string; token: string; command?: string[] })
         stdout.write(bytes);
         return;
       }
-      const status = JSON.parse(bytes.toString('utf8')) as Status;
+      const status = JSON.parse(bytes.toString('utf8')) as DebugClientStatus;
       switch (status.type) {
         case 'session':
           if (interactive) note(`shepherd: debug session ${status.session} on worker ${status.worker} (build ${status.build_id})`);
@@ -123,7 +116,9 @@ function runSession(options: { url: string; token: string; command?: string[] })
           if (status.note) note(`shepherd: ${status.note}`);
           if (interactive) {
             note(`shepherd: in ${status.cwd} on the worker; the worker ends the session after ${Math.round(status.max_ms / 60_000)} min; exit the shell to leave`);
-            if (stdin.isTTY) {
+            // Raw keys for a PTY on the worker; with pipes, the local terminal's own line editing and echo
+            // send whole lines ending in \n, which a shell reading a pipe needs.
+            if (stdin.isTTY && status.mode === 'pty') {
               stdin.setRawMode(true);
               rawMode = true;
             }

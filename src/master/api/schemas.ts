@@ -927,3 +927,37 @@ export const QuarantineBody = z.strictObject({
   reason: z.string().min(1).max(500).describe('Why (an issue link)'),
   added_by: z.string().min(1).max(200).optional().describe('Who (default "api")'),
 });
+
+/** One audit entry, as the API shows it. */
+export const DebugSessionJson = component(
+  'DebugSession',
+  'A debug session: who asked, on which worker, how it ended (the audit).',
+  z.object({
+  session: z.string(),
+  build_id: z.number().int(),
+  worker: z.string(),
+  user: z.string(),
+  command: z.array(z.string()).nullable().describe('The one command asked for; null for a shell'),
+  mode: z.enum(['pty', 'pipe']).nullable(),
+  started_at: z.number().int(),
+  ended_at: z.number().int().nullable(),
+  exit_code: z.number().int().nullable(),
+  refused_reason: z.string().nullable(),
+  end_reason: z.string().nullable(),
+  recording: z.string().nullable().describe('URL path of the asciicast v2 recording (needs the API token)'),
+  }),
+);
+/** A debug session as JSON. */
+export type DebugSessionJson = z.infer<typeof DebugSessionJson>;
+
+/** `GET /builds/:id/debug-sessions`. */
+export const DebugSessionList = component('DebugSessionList', "A build's debug sessions, newest first.", z.object({ sessions: z.array(DebugSessionJson) }));
+
+/** The JSON status messages the master sends a debug session's client (text frames; output travels in binary frames). */
+export type DebugClientStatus =
+  | { type: 'session'; session: string; build_id: number; worker: string }
+  | { type: 'pending'; note: string }
+  | { type: 'opened'; mode: 'pty' | 'pipe'; note?: string; cwd: string; max_ms: number }
+  | { type: 'refused'; reason: string }
+  | { type: 'exit'; exit_code: number | null; signal: string | null; reason: string | null }
+  | { type: 'error'; code: string; message: string };

@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { DebugClientStatus } from '../api/schemas.js';
 import { MAX_DEBUG_CHUNK_BYTES, type DebugMasterMessage, type DebugWorkerMessage } from '../../protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
@@ -29,15 +30,6 @@ export interface DebugChannel {
   readonly name: string;
   sendDebug(message: DebugMasterMessage): void;
 }
-
-/** JSON status messages the master sends the client. */
-export type DebugClientStatus =
-  | { type: 'session'; session: string; build_id: number; worker: string }
-  | { type: 'pending'; note: string }
-  | { type: 'opened'; mode: 'pty' | 'pipe'; note?: string; cwd: string; max_ms: number }
-  | { type: 'refused'; reason: string }
-  | { type: 'exit'; exit_code: number | null; signal: string | null; reason: string | null }
-  | { type: 'error'; code: string; message: string };
 
 /** The person's end of a session, whatever carries it. */
 export interface DebugClient {

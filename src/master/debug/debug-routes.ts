@@ -17,29 +17,11 @@ import type { MasterControl } from '../api/control.js';
 import { errorBody } from '../api/error-replies.js';
 import { findBuild } from '../api/lookups.js';
 import { parseInput, type ApiRouter } from '../api/route.js';
-import { IdParams } from '../api/schemas.js';
+import { DebugSessionJson, DebugSessionList, IdParams } from '../api/schemas.js';
 import { ShepherdError } from '../errors.js';
 import type { DebugSessionRecord } from '../store/debug-sessions.js';
 import type { DebugBroker, DebugClient, DebugClientHandle } from './debug-broker.js';
 
-/** One audit entry, as the API shows it. */
-export const DebugSessionJson = z.object({
-  session: z.string(),
-  build_id: z.number().int(),
-  worker: z.string(),
-  user: z.string(),
-  command: z.array(z.string()).nullable().describe('The one command asked for; null for a shell'),
-  mode: z.enum(['pty', 'pipe']).nullable(),
-  started_at: z.number().int(),
-  ended_at: z.number().int().nullable(),
-  exit_code: z.number().int().nullable(),
-  refused_reason: z.string().nullable(),
-  end_reason: z.string().nullable(),
-  recording: z.string().nullable().describe('URL path of the asciicast v2 recording (needs the API token)'),
-});
-export type DebugSessionJson = z.infer<typeof DebugSessionJson>;
-
-const DebugSessionList = z.object({ sessions: z.array(DebugSessionJson) });
 const SessionParams = z.strictObject({ session: DebugSessionId });
 const ApproveBody = z.strictObject({
   token: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits: HMAC-SHA256 keyed with the worker secret'),

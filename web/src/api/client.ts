@@ -7,11 +7,16 @@
 export type {
   ApplicationJson,
   ApplicationStatusJson,
+  ArtifactJson,
+  ArtifactListJson,
   BuildDetailJson,
   BuildJson,
   BuilderJson,
+  BuildTestsJson,
   ChangeJson,
   ChangeWithBuildsJson,
+  DebugClientStatus,
+  DebugSessionJson,
   HealthHistoryJson,
   HealthJson,
   JoinReplyJson,
@@ -19,6 +24,8 @@ export type {
   RetiredWorkerJson,
   SchedulerJson,
   StepJson,
+  TestHistoryJson,
+  TestResultJson,
   WorkerJson,
 } from '../../../src/master/api/schemas.js';
 
@@ -67,6 +74,13 @@ export async function apiPost<T>(path: string, body: unknown, token: string | nu
   const response = await fetch(`/api/v1${path}`, { method: 'POST', headers, body: JSON.stringify(body ?? {}) });
   if (!response.ok) throw await failure(response);
   return (await response.json()) as T;
+}
+
+/** GET `/api/v1${path}` as a file with the API token (a debug session's recording: not for anonymous readers). */
+export async function apiGetFile(path: string, token: string): Promise<Blob> {
+  const response = await fetch(`/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw await failure(response);
+  return response.blob();
 }
 
 /** GET a range of a step's raw log bytes. */

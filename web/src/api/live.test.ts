@@ -7,6 +7,11 @@ describe('staleKeys', () => {
     const keys = staleKeys('build:finished', { build_id: 7, builder: 'b' });
     expect(keys).toEqual(expect.arrayContaining([queryKeys.buildsAll, queryKeys.buildersAll, queryKeys.grid, queryKeys.overview, queryKeys.build(7)]));
   });
+  it("a finished build refreshes the tests' histories; its tests, files and debug sessions sit under the build's key", () => {
+    expect(staleKeys('build:finished', { build_id: 7 })).toEqual(expect.arrayContaining([queryKeys.testsAll]));
+    expect(queryKeys.testHistory('test_os').slice(0, 1)).toEqual(queryKeys.testsAll);
+    for (const key of [queryKeys.buildTests(7), queryKeys.buildArtifacts(7), queryKeys.debugSessions(7)]) expect(key.slice(0, 2)).toEqual(queryKeys.build(7));
+  });
   it('a step event refreshes only its build; output refreshes nothing (open logs listen themselves)', () => {
     expect(staleKeys('step:finished', { build_id: 3 })).toEqual([queryKeys.build(3)]);
     expect(staleKeys('step:output', { build_id: 3, step_id: 9 })).toEqual([]);

@@ -66,6 +66,8 @@ export function staleKeys(name: string, data: LiveEvent): Key[] {
       stale(queryKeys.grid);
       stale(queryKeys.workersAll);
       stale(queryKeys.changes);
+      // A finished build's test results join the tests' histories.
+      stale(queryKeys.testsAll);
       if (buildId !== undefined) stale(queryKeys.build(buildId));
       break;
     case 'step:started':

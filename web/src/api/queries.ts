@@ -3,13 +3,16 @@
  * Nothing polls: the live event stream (live.tsx) invalidates these keys
  * when the farm changes, and the views refetch what they show.
  */
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import type { DebugSessionJson } from '../debug/debug-protocol.js';
 import type {
   ApplicationJson,
+  ArtifactListJson,
   BuildDetailJson,
   BuilderDetailJson,
   BuilderJson,
   BuildListJson,
+  BuildTestsJson,
   ChangeWithBuildsJson,
   GridJson,
   HealthHistoryJson,
@@ -18,6 +21,7 @@ import type {
   RequestJson,
   RetiredWorkerJson,
   SchedulerJson,
+  TestHistoryJson,
   WorkerJson,
 } from '../../../src/master/api/schemas.js';
 import { ApiError, apiGet } from './client.js';
@@ -31,6 +35,12 @@ export const queryKeys = {
   buildsAll: ['builds'] as const,
   builds: (filter: BuildFilter) => ['builds', filter] as const,
   build: (id: number) => ['build', id] as const,
+  /** Under the build: its step events (results are stored as a step ends) refresh them. */
+  buildTests: (id: number) => ['build', id, 'tests'] as const,
+  buildArtifacts: (id: number) => ['build', id, 'artifacts'] as const,
+  debugSessions: (id: number) => ['build', id, 'debug-sessions'] as const,
+  testsAll: ['tests'] as const,
+  testHistory: (name: string) => ['tests', name] as const,
   workersAll: ['workers'] as const,
   worker: (name: string) => ['workers', name] as const,
   /**
@@ -194,5 +204,45 @@ export function useApplications() {
         throw error;
       }
     },
+  });
+}
+
+/** How many tests a page of the build's tests shows at first, and adds per "more". */
+export const TESTS_PAGE = 50;
+
+/** A build's tests, failures first, a page at a time (the API's `next_offset`). */
+export function useBuildTests(id: number) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.buildTests(id),
+    initialPageParam: 0,
+    queryFn: ({ pageParam, signal }) => apiGet<BuildTestsJson>(`/builds/${id}/tests${query({ offset: pageParam, limit: TESTS_PAGE })}`, signal),
+    getNextPageParam: (last) => last.next_offset ?? undefined,
+  });
+}
+
+/** A build's files: stored ones with their download links, skipped ones with the reason. */
+export function useBuildArtifacts(id: number) {
+  return useQuery({
+    queryKey: queryKeys.buildArtifacts(id),
+    queryFn: ({ signal }) => apiGet<ArtifactListJson>(`/builds/${id}/artifacts`, signal).then((r) => r.artifacts),
+  });
+}
+
+/** A test's runs, newest first, with what separates where it fails from where it passes. */
+export function useTestHistory(name: string) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.testHistory(name),
+    initialPageParam: undefined as number | undefined,
+    queryFn: ({ pageParam, signal }) => apiGet<TestHistoryJson>(`/tests/history${query({ name, before: pageParam })}`, signal),
+    getNextPageParam: (last) => last.next ?? undefined,
+    enabled: name !== '',
+  });
+}
+
+/** A build's debug sessions (the audit), newest first. */
+export function useDebugSessions(id: number) {
+  return useQuery({
+    queryKey: queryKeys.debugSessions(id),
+    queryFn: ({ signal }) => apiGet<{ sessions: DebugSessionJson[] }>(`/builds/${id}/debug-sessions`, signal).then((r) => r.sessions),
   });
 }

@@ -1,7 +1,7 @@
 /**
- * Rebuild and cancel, offered only with an API token. A rebuild queues a
- * request with the build's properties (minus those the master sets) and
- * opens the new build when it starts: the request is re-read when a live
+ * Rebuild and cancel, offered only with an API token. A rebuild queues the
+ * same code again (`POST /builds/:id/rebuild`: revision, branch, try patch
+ * and changes) and opens the new build when it starts: the request is re-read when a live
  * `build:started` event arrives, never on a timer.
  */
 import { useState } from 'react';
@@ -9,7 +9,6 @@ import { Link, useNavigate } from 'react-router';
 import { ApiError, apiGet, apiPost, type BuildDetailJson, type RequestJson } from '../api/client.js';
 import { useLiveEvent } from '../api/live.js';
 import { useToken } from '../api/token.js';
-import { rebuildProperties } from './build-view.js';
 
 /** What an action came to. */
 type Status = { kind: 'idle' } | { kind: 'busy'; text: string } | { kind: 'waiting'; request: number } | { kind: 'done'; text: string } | { kind: 'error'; text: string };
@@ -49,10 +48,7 @@ export function BuildActions({ build }: { build: BuildDetailJson }) {
   async function rebuild() {
     setStatus({ kind: 'busy', text: 'queueing a rebuild…' });
     try {
-      const { request } = await apiPost<{ request: RequestJson }>(`/builders/${encodeURIComponent(build.builder)}/force`, {
-        properties: rebuildProperties(build.properties),
-        reason: `rebuild of #${build.number}`,
-      }, token);
+      const { request } = await apiPost<{ request: RequestJson }>(`/builds/${build.id}/rebuild`, { reason: `rebuild of #${build.number}` }, token);
       setStatus({ kind: 'waiting', request: request.id });
       // It may have started before we were listening.
       await check(request.id);

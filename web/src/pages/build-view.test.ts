@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StepJson } from '../api/client.js';
-import { commandText, defaultStep, firstLine, pickStep, rebuildProperties, shortRevision } from './build-view.js';
+import { commandText, defaultStep, firstLine, pickStep, shortRevision } from './build-view.js';
 
 function step(index: number, over: Partial<StepJson>): StepJson {
   return {
@@ -51,16 +51,6 @@ describe('commandText', () => {
     expect(commandText(['sh', '-c', "echo 'hi' $X"])).toBe(`sh -c 'echo '\\''hi'\\'' $X'`);
     expect(commandText(['printf', ''])).toBe("printf ''");
     expect(commandText(null)).toBe('');
-  });
-});
-
-describe('rebuildProperties', () => {
-  it('drops the properties the master sets itself', () => {
-    expect(rebuildProperties({ builder: 'b', worker: 'w', buildnumber: '3', got_revision: 'abc', branch: 'main', revision: 'abc', flags: '-O2' })).toEqual({
-      branch: 'main',
-      revision: 'abc',
-      flags: '-O2',
-    });
   });
 });
 

@@ -30,16 +30,6 @@ export function commandText(command: string | readonly string[] | null): string 
   return command.map((arg) => (arg === '' || /[\s'"\\$`]/.test(arg) ? `'${arg.replaceAll("'", `'\\''`)}'` : arg)).join(' ');
 }
 
-/** Properties the master sets on every build itself: a rebuild must not pass them on. */
-export const MASTER_PROPERTIES = ['builder', 'worker', 'buildnumber', 'got_revision'] as const;
-
-/** The properties a rebuild asks for: the build's, minus those the master sets. */
-export function rebuildProperties(properties: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(properties)) if (!(MASTER_PROPERTIES as readonly string[]).includes(key)) out[key] = value;
-  return out;
-}
-
 /** The first 10 characters of a revision. */
 export function shortRevision(revision: string): string {
   return revision.length > 12 ? revision.slice(0, 10) : revision;

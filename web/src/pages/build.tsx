@@ -1,8 +1,9 @@
 /**
  * A build: its header (builder, number, result, worker, times, revision),
- * its steps with their commands, the selected step's log
- * (`/builds/ID/steps/NAME#L120`), the blamelist and the properties; rebuild
- * and cancel with an API token.
+ * its steps with their commands, its tests (failures first) and artifacts,
+ * the selected step's log (`/builds/ID/steps/NAME#L120`), its debug
+ * sessions, the blamelist and the properties; rebuild, cancel and a debug
+ * session on its worker with an API token.
  */
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
@@ -11,8 +12,12 @@ import { useBuild } from '../api/queries.js';
 import { ResultBadge } from '../components/result.js';
 import { ErrorMessage, Loading } from '../components/states.js';
 import { Ago, Elapsed } from '../components/time.js';
+import { DebugLauncher } from '../debug/debug-launcher.js';
+import { DebugSessions } from '../debug/debug-sessions.js';
 import { LogViewer } from '../log/log-viewer.js';
 import { BuildActions } from './build-actions.js';
+import { BuildArtifacts } from './build-artifacts.js';
+import { BuildTests } from './build-tests.js';
 import { commandText, firstLine, pickStep, shortRevision } from './build-view.js';
 import './build.css';
 
@@ -172,11 +177,14 @@ export function BuildPage() {
       <section aria-label="Build">
         <Header build={build} />
         <BuildActions build={build} />
+        <DebugLauncher build={build} />
       </section>
       <section aria-labelledby="steps-heading">
         <h2 id="steps-heading">Steps</h2>
         {build.steps.length === 0 ? <p className="muted">No steps yet.</p> : <Steps build={build} selected={step} />}
       </section>
+      <BuildTests build={build} />
+      <BuildArtifacts build={build} />
       <section aria-labelledby="log-heading">
         {params.step !== undefined && !step ? (
           <ErrorMessage error={new Error(`build ${build.id} has no step named "${params.step}"`)} />
@@ -191,6 +199,7 @@ export function BuildPage() {
           </>
         ) : null}
       </section>
+      <DebugSessions build={build} />
       <Blamelist build={build} />
       <Properties build={build} />
     </>
