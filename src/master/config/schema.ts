@@ -24,6 +24,11 @@ const Dimensions = z.record(
   z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)),
 );
 
+/** Whether dimensions have every key of a selector with its value (how a platform's select matches). */
+export function dimensionsSatisfy(dimensions: Readonly<Record<string, string>>, select: Readonly<Record<string, string>>): boolean {
+  return Object.entries(select).every(([key, value]) => dimensions[key] === value);
+}
+
 /** A listen address `HOST:PORT` (port 0 picks a free port). */
 const Listen = z
   .string()
@@ -486,6 +491,85 @@ export const PlatformEntry = z.strictObject({
   redundancy: z.number().int().min(1).max(100).default(2).describe('How many live workers this platform should have.'),
 });
 
+/** Which machinery starts and stops a latent pool's instances. */
+export const LatentProvider = z.enum(['local', 'command', 'ec2', 'kubernetes']);
+
+/** A latent pool's provider settings: one sub-object, named like its `provider`. */
+const LatentProviderOptions = {
+  local: z
+    .strictObject({})
+    .optional()
+    .describe("Worker agent processes on the master's host, each in its own directory (what tests and the demo use): no settings yet."),
+  command: z
+    .strictObject({
+      start: Command.describe('Starts one instance; gets the one-time token and the master address in its environment.'),
+      stop: Command.describe('Stops one instance, named in its environment.'),
+      status: Command.describe("Prints one instance's state."),
+      list: Command.describe('Prints the instances this master tagged as its own (for reconciliation after a restart).'),
+    })
+    .optional()
+    .describe("The operator's own scripts (libvirt, a cloud CLI, a lab's power switch)."),
+  ec2: z
+    .strictObject({
+      region: z.string().min(1).describe('AWS region, e.g. eu-west-1.'),
+      image: z.string().min(1).describe('AMI id the instances boot from; it needs Node 20 to run the worker bundle.'),
+      instance_type: z.string().min(1).describe('EC2 instance type, e.g. t3.large.'),
+      spot: z.boolean().default(false).describe('Request spot instances instead of on-demand ones.'),
+      subnet: z.string().min(1).optional().describe("Subnet id to start instances in (default: the default VPC's)."),
+      security_groups: z.array(z.string().min(1)).default([]).describe('Security group ids (they must let the instance reach the master).'),
+      endpoint: z.string().url().optional().describe("EC2 API endpoint (default: the region's; tests point it at a local server)."),
+    })
+    .optional()
+    .describe("Amazon EC2 instances started with RunInstances, tagged as this master's, stopped with TerminateInstances."),
+  kubernetes: z
+    .strictObject({
+      namespace: z.string().min(1).default('default').describe('Namespace the pods run in.'),
+      image: z.string().min(1).describe('Container image with Node 20; the pod fetches the worker bundle from the master.'),
+      endpoint: z.string().url().optional().describe('API server (default: from the kubeconfig or the in-cluster service account).'),
+      token_env: EnvName.optional().describe("Environment variable holding a bearer token for the API server (default: the kubeconfig's credentials)."),
+    })
+    .optional()
+    .describe('One Kubernetes pod per instance.'),
+};
+
+/** A pool of latent workers: machines started when queued work needs them, stopped when idle. */
+export const LatentPoolEntry = z
+  .strictObject({
+    name: Name('latent pool').describe('Unique pool name; its instances are named after it.'),
+    provider: LatentProvider.describe('local, command, ec2 or kubernetes; its settings go in the sub-object of that name (optional for local).'),
+    ...LatentProviderOptions,
+    dimensions: Dimensions.default({}).describe("The instances' dimensions: a queued request whose builder selects on them can start an instance."),
+    max_instances: z.number().int().min(1).max(1000).default(1).describe('Instances of this pool at once, starting and stopping ones included.'),
+    start_timeout: Duration.prefault('10m').describe("An instance not connected this long after its start is stopped, and the start counts as failed (consecutive failures back the pool off: 1m, 2m, 4m... up to 1h)."),
+    idle_timeout: Duration.prefault('10m').describe('An instance idle this long is stopped (0: it runs one build, then stops).'),
+    cost_per_hour: z.number().min(0).default(0).describe('What an instance costs per hour running, in the currency of `budget.monthly`.'),
+    when: z
+      .enum(['always', 'platform-short'])
+      .default('always')
+      .describe('always: whenever queued work needs it; platform-short: only while a platform these dimensions serve is below its redundancy (volunteers missing).'),
+  })
+  .superRefine((pool, ctx) => {
+    for (const kind of LatentProvider.options) {
+      if (kind !== pool.provider && pool[kind] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [kind], message: `settings for provider ${kind}, but provider is ${pool.provider}` });
+      }
+    }
+    if (pool.provider !== 'local' && pool[pool.provider] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [pool.provider], message: `provider ${pool.provider} needs its settings under ${pool.provider}` });
+    }
+  });
+
+/** The spending limit of all latent pools together, per calendar month (UTC). */
+export const BudgetSection = z.strictObject({
+  monthly: z.number().positive().describe('Spend per month (UTC calendar month) past which no new instance starts; queued builds wait and say why.'),
+  alert_at: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.8)
+    .describe('Share of `monthly` past which fleet.announce is mailed, once per month.'),
+});
+
 /** The whole configuration file. */
 export const ConfigFile = z
   .strictObject({
@@ -498,6 +582,8 @@ export const ConfigFile = z
     notify: NotifySection.prefault({}).describe('Telling people about results.'),
     fleet: FleetSection.prefault({}).describe('Missing workers and their admins.'),
     platforms: z.array(PlatformEntry).default([]).describe('Platforms and the redundancy each wants.'),
+    latent: z.array(LatentPoolEntry).default([]).describe('Pools of on-demand workers (see docs/latent.md). Not yet started by the master.'),
+    budget: BudgetSection.optional().describe('Spending limit of the latent pools; needed as soon as one has a cost_per_hour.'),
   })
   .superRefine((config, ctx) => {
     const unique = (items: { name: string }[], path: string) => {
@@ -514,6 +600,7 @@ export const ConfigFile = z
     unique(config.changes, 'changes');
     unique(config.schedulers, 'schedulers');
     unique(config.platforms, 'platforms');
+    unique(config.latent, 'latent');
     unique(config.notify.notifiers, 'notify.notifiers' as never);
     const workerNames = new Set(config.workers.map((w) => w.name));
     const sourceNames = new Set(config.changes.map((c) => c.name));
@@ -557,6 +644,18 @@ export const ConfigFile = z
           ctx.addIssue({ code: 'custom', path: ['master', 'quarantine', i, 'builders', j], message: `no builder named "${name}" in builders` });
         }
       });
+    });
+    config.latent.forEach((pool, i) => {
+      if (pool.when === 'platform-short' && !config.platforms.some((platform) => dimensionsSatisfy(pool.dimensions, platform.select))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['latent', i, 'when'],
+          message: 'platform-short needs a platform (in platforms) whose select these dimensions satisfy',
+        });
+      }
+      if (pool.cost_per_hour > 0 && config.budget === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['latent', i, 'cost_per_hour'], message: 'a pool that costs money needs a budget: set budget.monthly' });
+      }
     });
     const digestProblem = nightlyProblem(config.fleet.digest);
     if (digestProblem) {
@@ -622,4 +721,6 @@ export type NotifierConfig = Config['notify']['notifiers'][number];
 export type NotifyWhenValue = z.output<typeof NotifyWhen>;
 export type FleetConfig = Config['fleet'];
 export type PlatformConfig = Config['platforms'][number];
+export type LatentPoolConfig = Config['latent'][number];
+export type BudgetConfig = NonNullable<Config['budget']>;
 export type TestResultsConfig = NonNullable<StepConfig['test_results']>;
