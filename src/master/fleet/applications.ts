@@ -22,6 +22,8 @@ import type { Application, ApplicationState, RegisteredWorker, Store } from '../
 import { applicationKey, applicationMail, decideApplicationMail, nextApplicationMailAt, type ApplicationMailSettings } from './application-mail.js';
 import { workerOnPlatform } from './coverage.js';
 import { workerAddress } from './fleet-mail.js';
+import { sendAndRecord } from './ledger-mail.js';
+import { SerialRuns } from './serial-runs.js';
 
 /** What a volunteer proposes. */
 export interface JoinInput {
@@ -100,15 +102,20 @@ export class Applications implements ApplicationControl {
   readonly #log: Logger;
   readonly #settings: ApplicationMailSettings;
   #timer: TimerHandle | null = null;
-  #chain: Promise<void> = Promise.resolve();
-  #queued = false;
-  #stopped = false;
+  readonly #runs: SerialRuns;
   #retryDelay = RETRY_FIRST_MS;
 
   constructor(deps: ApplicationsDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'applications' });
     this.#settings = { operators: deps.config.fleet.operators, remindEvery: deps.config.fleet.remind_every };
+    this.#runs = new SerialRuns(
+      () => this.#run(),
+      (error) => {
+        this.#log.error({ err: error }, 'application mail run failed; trying again later');
+        this.#arm(this.#deps.clock.now() + this.#backoff());
+      },
+    );
   }
 
   /** Starts mailing: at once, on every submission and decision, and when a reminder falls due. */
@@ -122,18 +129,13 @@ export class Applications implements ApplicationControl {
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
     this.#timer?.cancel();
-    await this.#chain;
+    await this.#runs.stop();
   }
 
   /** Resolves once no mail run is in flight or queued (tests). */
-  async settled(): Promise<void> {
-    for (;;) {
-      const current = this.#chain;
-      await current;
-      if (current === this.#chain && !this.#queued) return;
-    }
+  settled(): Promise<void> {
+    return this.#runs.settled();
   }
 
   // ------------------------------------------------------------------ the API facade
@@ -266,18 +268,7 @@ export class Applications implements ApplicationControl {
   // ------------------------------------------------------------------ mail
 
   #trigger(): void {
-    if (this.#stopped || this.#queued) return;
-    this.#queued = true;
-    this.#chain = this.#chain.then(async () => {
-      this.#queued = false;
-      if (this.#stopped) return;
-      try {
-        await this.#run();
-      } catch (error) {
-        this.#log.error({ err: error }, 'application mail run failed; trying again later');
-        this.#arm(this.#deps.clock.now() + this.#backoff());
-      }
-    });
+    this.#runs.trigger();
   }
 
   #backoff(): Millis {
@@ -296,23 +287,11 @@ export class Applications implements ApplicationControl {
     const sent = (await Promise.all(recent.map((a) => store.listAlerts({ worker: applicationKey(a.id) })))).flat();
     let failed = false;
     for (const alert of decideApplicationMail(recent, sent, now, this.#settings)) {
-      if (this.#stopped) return;
+      if (this.#runs.stopped) return;
       const application = recent.find((a) => applicationKey(a.id) === alert.worker)!;
       const view = this.#view(application);
       const message = applicationMail(alert, application, { now, publicUrl: this.#deps.publicUrl, platforms: view.platforms, builders: view.builders, pending: pending.length });
-      const about = { application: application.id, kind: alert.kind, sequence: alert.sequence, to: alert.to };
-      try {
-        await mailer.send(message);
-        this.#log.info(about, 'application mail sent');
-      } catch (error) {
-        const permanent = (error as { permanent?: unknown }).permanent === true;
-        this.#log.error({ err: error, ...about, permanent }, permanent ? 'application mail refused for good' : 'application mail failed; retrying later');
-        if (!permanent) {
-          failed = true;
-          continue;
-        }
-      }
-      await store.recordAlerts([{ ...alert, sentAt: clock.now() }]);
+      if (!(await sendAndRecord({ mailer, store, clock, log: this.#log }, message, alert))) failed = true;
     }
     if (failed) {
       this.#arm(now + this.#backoff());
@@ -325,7 +304,7 @@ export class Applications implements ApplicationControl {
 
   #arm(at: Millis): void {
     this.#timer?.cancel();
-    if (this.#stopped) return;
+    if (this.#runs.stopped) return;
     this.#timer = this.#deps.clock.setTimeout(() => this.#trigger(), Math.max(0, at - this.#deps.clock.now()));
   }
 }

@@ -31,6 +31,8 @@ import type { Store } from '../store/store.js';
 import { digestMail, suspectMail } from './digest.js';
 import { recipients } from './missing-workers.js';
 import type { FleetAlert } from './types.js';
+import { sendAndRecord } from './ledger-mail.js';
+import { SerialRuns } from './serial-runs.js';
 
 /** What the digest service needs from the master. */
 export interface DigestDeps {
@@ -91,24 +93,11 @@ export function startDigest(deps: DigestDeps): DigestService {
   let nextSuspects = clock.now();
   let retryAt: Millis | null = null;
   let retryDelay = RETRY_FIRST_MS;
-  let stopped = false;
   let timer: TimerHandle | null = null;
-  let chain: Promise<void> = Promise.resolve();
-  let queued = false;
 
   /** Sends, then records; false when it should be tried again. */
-  async function mail(message: MailMessage, alert: FleetAlert): Promise<boolean> {
-    const about = { worker: alert.worker, kind: alert.kind, episode: alert.episode, to: alert.to };
-    try {
-      await deps.mailer!.send(message);
-      log.info(about, 'fleet mail sent');
-    } catch (error) {
-      const permanent = (error as { permanent?: unknown }).permanent === true;
-      log.error({ err: error, ...about, permanent }, permanent ? 'fleet mail refused for good; not retried' : 'fleet mail failed; retrying later');
-      if (!permanent) return false;
-    }
-    await store.recordAlerts([{ ...alert, sentAt: clock.now() }]);
-    return true;
+  function mail(message: MailMessage, alert: FleetAlert): Promise<boolean> {
+    return sendAndRecord({ mailer: deps.mailer!, store, clock, log }, message, alert);
   }
 
   async function sentAlready(kind: FleetAlert['kind'], worker: string, episode: Millis): Promise<boolean> {
@@ -181,7 +170,7 @@ export function startDigest(deps: DigestDeps): DigestService {
       if (actOnSuspects && health.suspect_workers.length > 0) {
         const views = new Map((await deps.workers()).map((w) => [w.name, w]));
         for (const suspect of health.suspect_workers) {
-          if (stopped) break;
+          if (runs.stopped) break;
           if (!(await actOnSuspect(suspect, views.get(suspect.worker)))) failed = true;
         }
       }
@@ -202,26 +191,19 @@ export function startDigest(deps: DigestDeps): DigestService {
   function arm(): void {
     timer?.cancel();
     timer = null;
-    if (stopped) return;
+    if (runs.stopped) return;
     const wake = Math.min(nextDigest ?? Infinity, nextSuspects, retryAt ?? Infinity);
     timer = clock.setTimeout(trigger, Math.max(0, wake - clock.now()));
   }
 
+  const runs = new SerialRuns(run, (error) => {
+    log.error({ err: error }, 'fleet digest failed; trying again in a minute');
+    retryAt = clock.now() + RETRY_FIRST_MS * 2;
+    arm();
+  });
   /** Queues a run after the one in flight; several triggers while one waits make one run. */
   function trigger(): void {
-    if (stopped || queued) return;
-    queued = true;
-    chain = chain.then(async () => {
-      queued = false;
-      if (stopped) return;
-      try {
-        await run();
-      } catch (error) {
-        log.error({ err: error }, 'fleet digest failed; trying again in a minute');
-        retryAt = clock.now() + RETRY_FIRST_MS * 2;
-        arm();
-      }
-    });
+    runs.trigger();
   }
 
   if (nextDigest === null) log.warn({ cron: digest.cron }, 'fleet.digest.cron never fires: no weekly digest');
@@ -233,17 +215,10 @@ export function startDigest(deps: DigestDeps): DigestService {
 
   return {
     async stop() {
-      stopped = true;
       timer?.cancel();
       timer = null;
-      await chain;
+      await runs.stop();
     },
-    async settled() {
-      for (;;) {
-        const current = chain;
-        await current;
-        if (current === chain && !queued) return;
-      }
-    },
+    settled: () => runs.settled(),
   };
 }

@@ -28,6 +28,8 @@ import type { Maintained } from './maintenance.js';
 import { decideAlerts, nextDecisionAt, type EscalationSettings } from './missing-workers.js';
 import { fleetState } from './presence.js';
 import type { FleetAlert, FleetState, FleetWorker } from './types.js';
+import { sendAndRecord } from './ledger-mail.js';
+import { SerialRuns } from './serial-runs.js';
 
 /** What the fleet service needs from the master. */
 export interface FleetDeps {
@@ -108,11 +110,8 @@ export function startFleet(deps: FleetDeps): FleetService {
   const announced = new Map<string, string>();
   let announcing = false;
   let states = new Map<string, FleetState>();
-  let stopped = false;
   let timer: TimerHandle | null = null;
   let retryDelay = RETRY_FIRST_MS;
-  let chain: Promise<void> = Promise.resolve();
-  let queued = false;
   if (!deps.mailer) log.info('no notify.mail: missing workers are tracked but nobody is mailed');
 
   async function mail(alert: FleetAlert, worker: FleetWorker, all: FleetWorker[], notes: string | null, now: Millis): Promise<boolean> {
@@ -128,18 +127,7 @@ export function startFleet(deps: FleetDeps): FleetService {
       platforms: coverage,
       notes,
     });
-    const about = { worker: alert.worker, kind: alert.kind, sequence: alert.sequence, to: alert.to };
-    try {
-      await deps.mailer!.send(message);
-      log.info(about, 'fleet mail sent');
-    } catch (error) {
-      const permanent = (error as { permanent?: unknown }).permanent === true;
-      log.error({ err: error, ...about, permanent }, permanent ? 'fleet mail refused for good; not retried' : 'fleet mail failed; retrying later');
-      // Refused for good (unknown mailbox): recorded so it is not tried forever.
-      if (!permanent) return false;
-    }
-    await store.recordAlerts([{ ...alert, sentAt: clock.now() }]);
-    return true;
+    return sendAndRecord({ mailer: deps.mailer!, store, clock, log }, message, alert);
   }
 
   async function decide(): Promise<void> {
@@ -176,7 +164,7 @@ export function startFleet(deps: FleetDeps): FleetService {
       if (deps.mailer) {
         const notes = views.find((v) => v.name === worker.name)?.notes ?? entries.get(worker.name)?.notes ?? null;
         for (const alert of decideAlerts(worker, sent, now, settings)) {
-          if (stopped) break;
+          if (runs.stopped) break;
           if (!(await mail(alert, worker, workers, notes, now))) failed = true;
         }
       }
@@ -192,24 +180,17 @@ export function startFleet(deps: FleetDeps): FleetService {
       retryDelay = RETRY_FIRST_MS;
     }
     timer?.cancel();
-    timer = wake === null || stopped ? null : clock.setTimeout(trigger, Math.max(0, wake - clock.now()));
+    timer = wake === null || runs.stopped ? null : clock.setTimeout(trigger, Math.max(0, wake - clock.now()));
   }
 
+  const runs = new SerialRuns(decide, (error) => {
+    log.error({ err: error }, 'fleet decisions failed; trying again at the next event or in a minute');
+    timer?.cancel();
+    timer = runs.stopped ? null : clock.setTimeout(trigger, RETRY_FIRST_MS * 2);
+  });
   /** Queues a decision run after the one in flight; several triggers while one waits make one run. */
   function trigger(): void {
-    if (stopped || queued) return;
-    queued = true;
-    chain = chain.then(async () => {
-      queued = false;
-      if (stopped) return;
-      try {
-        await decide();
-      } catch (error) {
-        log.error({ err: error }, 'fleet decisions failed; trying again at the next event or in a minute');
-        timer?.cancel();
-        timer = stopped ? null : clock.setTimeout(trigger, RETRY_FIRST_MS * 2);
-      }
-    });
+    runs.trigger();
   }
 
   const unsubscribe = [
@@ -228,23 +209,15 @@ export function startFleet(deps: FleetDeps): FleetService {
 
   return {
     async stop() {
-      stopped = true;
       for (const off of unsubscribe) off();
       timer?.cancel();
       timer = null;
-      await chain;
+      await runs.stop();
     },
     async states() {
-      await chain;
+      await runs.idle();
       return new Map(states);
     },
-    async settled() {
-      // A run may queue another (an event during it): wait until the chain stops growing.
-      for (;;) {
-        const current = chain;
-        await current;
-        if (current === chain && !queued) return;
-      }
-    },
+    settled: () => runs.settled(),
   };
 }

@@ -52,45 +52,36 @@ export function registerHealthMetrics(registry: Registry, read: () => Promise<He
       if (health) this.set(health.score);
     },
   });
-  new Gauge({
-    name: 'shepherd_platform_live_workers',
-    help: 'Live workers (connected, not paused) per configured platform.',
-    labelNames: ['platform'] as const,
-    registers,
-    async collect() {
-      const health = await current();
-      if (!health) return;
-      this.reset();
-      for (const p of health.platforms) this.set({ platform: p.name }, p.live);
-    },
-  });
-  new Gauge({
-    name: 'shepherd_platform_short',
-    help: '1 when a platform has fewer live workers than its redundancy, else 0.',
-    labelNames: ['platform'] as const,
-    registers,
-    async collect() {
-      const health = await current();
-      if (!health) return;
-      this.reset();
-      for (const p of health.platforms) this.set({ platform: p.name }, p.short ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'shepherd_workers',
-    help: 'Configured workers per fleet state (building, idle, paused, offline, missing, orphaned).',
-    labelNames: ['state'] as const,
-    registers,
-    async collect() {
-      const health = await current();
-      if (!health) return;
-      this.reset();
-      for (const [state, count] of Object.entries(health.worker_states)) this.set({ state }, count);
-    },
-  });
+  /** A gauge with one label whose series are all set afresh from each read (gone platforms or states disappear). */
+  function labelled(name: string, help: string, label: string, series: (health: HealthJson) => Iterable<[string, number]>): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers,
+      async collect() {
+        const health = await current();
+        if (!health) return;
+        this.reset();
+        for (const [value, count] of series(health)) this.set({ [label]: value }, count);
+      },
+    });
+  }
+  labelled('shepherd_platform_live_workers', 'Live workers (connected, not paused) per configured platform.', 'platform', (h) =>
+    h.platforms.map((p) => [p.name, p.live]),
+  );
+  labelled('shepherd_platform_short', '1 when a platform has fewer live workers than its redundancy, else 0.', 'platform', (h) =>
+    h.platforms.map((p) => [p.name, p.short ? 1 : 0]),
+  );
+  labelled(
+    'shepherd_workers',
+    'Workers per fleet state (building, idle, paused, offline, missing, orphaned).',
+    'state',
+    (h) => Object.entries(h.worker_states),
+  );
   new Gauge({
     name: 'shepherd_builders_red_for_long',
-    help: 'Builders failing for at least the red threshold (7 days).',
+    help: 'Builders failing for at least fleet.health.red_for (default 7 days).',
     registers,
     async collect() {
       const health = await current();
