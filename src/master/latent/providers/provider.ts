@@ -133,3 +133,18 @@ export function specProblem(spec: InstanceSpec, tag: string): string | null {
   if (spec.tag !== tag) return `spec.tag "${spec.tag}" is not this provider's tag "${tag}"`;
   return null;
 }
+
+/**
+ * Where an instance fetches the worker bundle (ec2, kubernetes): the master's HTTP address
+ * (ws→http, wss→https) at `/worker/shepherd-worker.mjs`. The agent dials the
+ * master's `/worker` path, so a master address written with that path (or a
+ * trailing slash) still gives the bundle beside it.
+ */
+export function workerBundleUrl(master: string): string {
+  const url = new URL(master);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.pathname = `${url.pathname.replace(/\/+$/, '').replace(/\/worker$/, '')}/worker/shepherd-worker.mjs`;
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}
