@@ -149,7 +149,7 @@ async function fillBlamelist(trx: Db, buildId: number, requestIds: number[]): Pr
 }
 
 /** A unique-constraint violation, as either driver reports it. */
-function isUniqueViolation(error: unknown): boolean {
+export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === '23505' /* PostgreSQL */ || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

@@ -59,6 +59,8 @@ import * as workerFlags from './worker-flags.js';
 import * as workers from './workers.js';
 import * as debugSessions from './debug-sessions.js';
 import type { DebugSessionEnd, DebugSessionRecord, NewDebugSession } from './debug-sessions.js';
+import * as latentInstances from './latent-instances.js';
+import type { LatentInstanceFilter, LatentInstancePatch, LatentInstanceRecord, NewLatentInstance } from './latent-instances.js';
 
 /** A Store on an open, migrated Kysely database; it owns the database and closes it. */
 export class KyselyStore implements Store {
@@ -384,6 +386,22 @@ export class KyselyStore implements Store {
 
   listDebugSessions(buildId: number): Promise<DebugSessionRecord[]> {
     return debugSessions.listDebugSessions(this.#db, buildId);
+  }
+
+  createLatentInstance(instance: NewLatentInstance): Promise<LatentInstanceRecord> {
+    return latentInstances.createLatentInstance(this.#db, instance);
+  }
+
+  updateLatentInstance(id: number, patch: LatentInstancePatch): Promise<LatentInstanceRecord | undefined> {
+    return latentInstances.updateLatentInstance(this.#db, id, patch);
+  }
+
+  getLatentInstance(id: number): Promise<LatentInstanceRecord | undefined> {
+    return latentInstances.getLatentInstance(this.#db, id);
+  }
+
+  listLatentInstances(filter: LatentInstanceFilter): Promise<LatentInstanceRecord[]> {
+    return latentInstances.listLatentInstances(this.#db, filter);
   }
 
   /** Closes the database (the SQLite handle or the PostgreSQL pool); calling it again is harmless. */

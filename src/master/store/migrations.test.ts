@@ -89,6 +89,7 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
       const down = await migrator.migrateTo('001_core');
       expect(down.error).toBeUndefined();
       expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+        ['009_latent', 'Success'],
         ['008_debug', 'Success'],
         ['007_tests', 'Success'],
         ['006_files', 'Success'],
@@ -107,6 +108,7 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
         ['006_files', 'Success'],
         ['007_tests', 'Success'],
         ['008_debug', 'Success'],
+        ['009_latent', 'Success'],
       ]);
     } finally {
       await db.destroy();

@@ -496,6 +496,52 @@ function debugSessions(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * On-demand (latent) instances (009): one row per instance a master asked a
+ * provider to start, kept after it stopped (a month's spend is computed from
+ * them, and a pool's backoff survives a restart). A name is reused by later
+ * instances, so rows are keyed by id and at most one row per name is alive.
+ */
+function latent(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await withId(dialect, db.schema.createTable('latent_instances'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('pool', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('master_id', 'text', (c) => c.notNull())
+        .addColumn('provider_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('connected_at', 'bigint')
+        .addColumn('idle_since', 'bigint')
+        .addColumn('stopped_at', 'bigint')
+        .addColumn('builds', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('reason', 'text')
+        .addColumn('token_hash', 'text')
+        .addColumn('token_expires_at', 'bigint')
+        .addColumn('session_hash', 'text')
+        .execute();
+      // Two masters (or two racing starts) choosing one name: one alive instance wins. Like
+      // applications_pending_name, createLatentInstance's insert names no conflict target, so its
+      // DO NOTHING covers this partial index on both databases. Queries must use `is null`.
+      await db.schema
+        .createIndex('latent_instances_alive_name')
+        .on('latent_instances')
+        .column('name')
+        .unique()
+        .where(sql.ref('stopped_at'), 'is', null)
+        .execute();
+      // The listing, oldest start first; a month's spend reads the instances started since a time.
+      await db.schema.createIndex('latent_instances_by_started_at').on('latent_instances').columns(['started_at', 'id']).execute();
+    },
+
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropTable('latent_instances').execute();
+    },
+  };
+}
+
 /** The migrations, by name; names sort in the order they must run. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
@@ -509,6 +555,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '008_debug': debugSessions(dialect),
         '006_files': files(dialect),
         '007_tests': tests(dialect),
+        '009_latent': latent(dialect),
       };
     },
   };

@@ -8,6 +8,7 @@ import type { Build, BuildRequest, Change, Millis, NewChange, Patch, Properties,
 import type { SentAlert } from '../fleet/types.js';
 import type { DebugSessionEnd, DebugSessionRecord, NewDebugSession } from './debug-sessions.js';
 import type { TestOutcome } from '../tests/types.js';
+import type { LatentInstanceFilter, LatentInstancePatch, LatentInstanceRecord, NewLatentInstance } from './latent-instances.js';
 
 /** Input for a new build request. */
 export interface NewRequest {
@@ -335,6 +336,19 @@ export interface Store {
   getDebugSession(session: string): Promise<DebugSessionRecord | undefined>;
   /** A build's debug sessions, newest first. */
   listDebugSessions(buildId: number): Promise<DebugSessionRecord[]>;
+
+  // On-demand instances (009; latent-instances.ts).
+  /**
+   * Records an instance about to be started (state `starting`, no provider id
+   * yet). SHEPHERD_E_CONFLICT naming `name` while another instance of that
+   * name is alive (not stopped).
+   */
+  createLatentInstance(instance: NewLatentInstance): Promise<LatentInstanceRecord>;
+  /** Changes an instance's fields; undefined when there is no instance with that id. */
+  updateLatentInstance(id: number, patch: LatentInstancePatch): Promise<LatentInstanceRecord | undefined>;
+  getLatentInstance(id: number): Promise<LatentInstanceRecord | undefined>;
+  /** Instances, oldest start first. */
+  listLatentInstances(filter: LatentInstanceFilter): Promise<LatentInstanceRecord[]>;
 
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@
  */
 import type { ColumnType, Generated, Kysely } from 'kysely';
 import type { AlertKind } from '../fleet/types.js';
+import type { InstanceState } from '../latent/decide.js';
 
 /** A JSON document stored as text (properties, info, command). */
 export type JsonText = string;
@@ -313,6 +314,33 @@ export interface DebugSessionsTable {
   recording: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** `latent_instances` (009): on-demand instances a master started, kept after they stopped; one alive per name. */
+export interface LatentInstancesTable {
+  id: Generated<number>;
+  /** The worker name its agent connects as (`POOL-N`), reused by later instances. */
+  name: string;
+  pool: string;
+  /** The provider kind (`local`, `command`, `ec2`, `kubernetes`). */
+  provider: string;
+  /** The master that started it. */
+  master_id: string;
+  /** The provider's handle; null until its start returned. */
+  provider_id: ColumnType<string | null, string | null | undefined, string | null>;
+  state: InstanceState;
+  started_at: number;
+  connected_at: ColumnType<number | null, number | null | undefined, number | null>;
+  idle_since: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Null while alive: the partial unique index on name covers these rows only. */
+  stopped_at: ColumnType<number | null, number | null | undefined, number | null>;
+  builds: ColumnType<number, number | undefined, number>;
+  reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** SHA-256 (hex) of the one-time agent token; null once used or stopped. */
+  token_hash: string | null;
+  token_expires_at: number | null;
+  /** SHA-256 (hex) of the session secret given at the first connection. */
+  session_hash: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 /** The whole schema, for `Kysely<Tables>`. */
 export interface Tables {
   build_requests: BuildRequestsTable;
@@ -337,6 +365,7 @@ export interface Tables {
   step_files: StepFilesTable;
   test_results: TestResultsTable;
   quarantine: QuarantineTable;
+  latent_instances: LatentInstancesTable;
 }
 
 /** A Kysely handle on the schema: the database itself or a transaction in it. */
