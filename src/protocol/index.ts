@@ -2,3 +2,4 @@
 export * from './messages.js';
 export * from './frame.js';
 export * from './debug-messages.js';
+export * from './step-contract.js';

@@ -1,74 +1,18 @@
 /**
  * Finding the files a step asked to send back (`StepCommand.collect`) once
- * its process has ended, and deciding which of them the limits let through.
- *
- * Globs are relative to the step's working directory and stay inside it: an
- * absolute glob or one with a `..` segment is refused. `*` matches within one
- * path segment, `**` (a whole segment) any number of segments, `?` one
- * character; nothing else is special. Only regular files are collected. A
+ * its process has ended; the glob rules and which files the limits let
+ * through are the step contract's (`protocol/step-contract.ts`), shared with
+ * the master's Buildbot connection. Only regular files are collected. A
  * symbolic link is followed only when it points to a file inside the
  * builder's directory; linked directories are not descended into (no loops,
  * no escapes). Dependency-free on purpose: the agent is one bundled file.
  */
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import type { CollectEntry, FileKind } from '../protocol/index.js';
-import { formatBytes } from './format-size.js';
-
-/** A file a glob matched. */
-export interface FoundFile {
-  /** Relative to the working directory, `/`-separated: what the master stores it as. */
-  name: string;
-  /** Where to read it (a followed link's target). */
-  path: string;
-  size: number;
-}
-
-/** One file of a step's collection: to send, or announced as skipped. */
-export interface PlannedFile extends FoundFile {
-  kind: FileKind;
-  /** Why the limits leave it out; absent: it is sent. */
-  skip?: string;
-}
+import { formatBytes, globMatcher, globProblem, MAX_FILES_PER_ENTRY, planUploads, splitGlob, type CollectEntry, type FoundFile, type PlannedFile } from '../protocol/index.js';
 
 // A glob over a huge tree must not stall the agent: stop looking after this many directory entries.
 const MAX_ENTRIES_VISITED = 200_000;
-// And never plan more files than this per collect entry (each is a message and a row on the master).
-const MAX_FILES_PER_ENTRY = 1000;
-
-/** Why a glob is refused, or null when it is usable. */
-export function globProblem(glob: string): string | null {
-  if (glob.includes('\0')) return `glob ${JSON.stringify(glob)} contains a NUL byte`;
-  if (isAbsolute(glob) || glob.startsWith('/')) return `glob ${JSON.stringify(glob)} is absolute; globs are relative to the step's working directory`;
-  if (glob.split('/').includes('..')) return `glob ${JSON.stringify(glob)} reaches outside the step's working directory with ".."`;
-  return null;
-}
-
-/** Compiles a glob (checked by `globProblem`) to a matcher of `/`-separated relative names. */
-export function globMatcher(glob: string): (name: string) => boolean {
-  const segments = splitGlob(glob);
-  let source = '';
-  segments.forEach((segment, i) => {
-    const last = i === segments.length - 1;
-    if (segment === '**') {
-      // Zero or more whole segments; as the last segment, anything below.
-      source += last ? '.*' : '(?:[^/]+/)*';
-      return;
-    }
-    for (const char of segment) {
-      if (char === '*') source += '[^/]*';
-      else if (char === '?') source += '[^/]';
-      else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }
-    if (!last) source += '/';
-  });
-  const pattern = new RegExp(`^${source}$`);
-  return (name) => pattern.test(name);
-}
-
-function splitGlob(glob: string): string[] {
-  return glob.split('/').filter((segment) => segment !== '' && segment !== '.');
-}
 
 const WILD = /[*?]/;
 
@@ -164,26 +108,6 @@ export async function findFiles(cwd: string, builderDir: string, globs: readonly
   const files = [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { files, problems };
 }
-
-/**
- * Which found files are sent: in name order, each within the per-file limit
- * and while the entry's running total stays within its total limit; the
- * others are announced as skipped, with the reason.
- */
-export function planUploads(entry: Pick<CollectEntry, 'kind' | 'max_file_bytes' | 'max_total_bytes'>, files: readonly FoundFile[]): PlannedFile[] {
-  let total = 0;
-  return files.slice(0, MAX_FILES_PER_ENTRY).map((file) => {
-    if (file.size > entry.max_file_bytes) {
-      return { ...file, kind: entry.kind, skip: `larger than the limit of ${formatBytes(entry.max_file_bytes)} per file` };
-    }
-    if (total + file.size > entry.max_total_bytes) {
-      return { ...file, kind: entry.kind, skip: `past the step's limit of ${formatBytes(entry.max_total_bytes)} for its ${entry.kind} files` };
-    }
-    total += file.size;
-    return { ...file, kind: entry.kind };
-  });
-}
-
 
 /**
  * Everything a step's `collect` asks for: found, planned and summarised.

@@ -17,9 +17,9 @@
  */
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MAX_OUTPUT_CHUNK_BYTES, type HeldStep, type StartStep, type StepOutcome, type Welcome } from '../protocol/index.js';
+import { MAX_OUTPUT_CHUNK_BYTES, type HeldStep, type PlannedFile, type StartStep, type StepOutcome, type Welcome } from '../protocol/index.js';
 import type { Clock } from './clock.js';
-import { collectFiles, type PlannedFile } from './collect-files.js';
+import { collectFiles } from './collect-files.js';
 import { formatDuration } from './format-duration.js';
 import type { Logger } from './logger.js';
 import type { MasterLink } from './master-link.js';

@@ -15,9 +15,9 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { formatBytes } from '../protocol/index.js';
 import type { Logger } from './logger.js';
 import { resolveStepCwd } from './step-cwd.js';
-import { formatBytes } from './format-size.js';
 
 /** What the worker's admin allows (`keep:` in worker.yml). */
 export interface KeepPolicy {

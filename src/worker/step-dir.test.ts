@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_PROPERTIES_BYTES, parseStepProperties, prepareStepDir, readStepProperties, removeStepDir } from './step-dir.js';
+import { MAX_PROPERTIES_BYTES } from '../protocol/index.js';
+import { prepareStepDir, readStepProperties, removeStepDir } from './step-dir.js';
 
 let dir: string;
 beforeEach(() => {
@@ -11,36 +12,6 @@ beforeEach(() => {
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
-});
-
-describe('parseStepProperties', () => {
-  it('takes NAME=value lines, the last one winning, and reports the others', () => {
-    const text = [
-      'got_revision=abc',
-      'version=1.2=beta',
-      'empty=',
-      '# a comment',
-      '',
-      'crlf=x\r',
-      'got_revision=def',
-      'no equals sign',
-      '1bad=x',
-      '=x',
-      'sp ace=x',
-      `long=${'x'.repeat(10_001)}`,
-      '__proto__=p',
-    ].join('\n');
-    const { properties, problems } = parseStepProperties(`${text}\n`);
-    expect(properties).toEqual({ got_revision: 'def', version: '1.2=beta', empty: '', crlf: 'x', ['__proto__']: 'p' });
-    expect(Object.getPrototypeOf(properties)).toBe(Object.prototype);
-    expect(problems).toEqual([
-      expect.stringMatching(/^\$SHEPHERD_STEP_DIR\/properties line 8 is not NAME=value/),
-      expect.stringMatching(/line 9 is not NAME=value/),
-      expect.stringMatching(/line 10 is not NAME=value/),
-      expect.stringMatching(/line 11 is not NAME=value/),
-      expect.stringMatching(/line 12: the value of long is longer than 10000 characters; it is ignored$/),
-    ]);
-  });
 });
 
 describe('step directory', () => {

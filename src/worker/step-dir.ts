@@ -4,32 +4,16 @@
  * (a try patch) are written there before it starts, and the step hands
  * build properties back by writing `NAME=value` lines to its `properties`
  * file, which the agent reads when the process ends and sends with
- * `step_finished`. The directory lives until the master releases the step.
+ * `step_finished` (the file's format is the step contract's, in
+ * `protocol/step-contract.ts`). The directory lives until the master
+ * releases the step.
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StepCommand } from '../protocol/index.js';
+import { MAX_PROPERTIES_BYTES, parseStepProperties, PROPERTIES_FILE, STEP_DIR_ENV, type StepCommand, type StepProperties } from '../protocol/index.js';
 
-/** The variable that names the step's directory to its process. */
-export const STEP_DIR_ENV = 'SHEPHERD_STEP_DIR';
 /** Under the agent's state directory: one directory per held step. */
 export const STEPS_DIR_NAME = 'steps';
-/** The file in a step's directory where it sets properties. */
-export const PROPERTIES_FILE = 'properties';
-/** Only this much of a properties file is read: properties are revisions and versions, not logs. */
-export const MAX_PROPERTIES_BYTES = 64 * 1024;
-/** Longest value kept (the protocol's limit). */
-export const MAX_PROPERTY_VALUE_CHARS = 10_000;
-
-// The protocol's rule for property names.
-const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
-/** Properties a step set, and what was wrong with the lines that were ignored. */
-export interface StepProperties {
-  properties: Record<string, string>;
-  /** One readable line per problem, for the step's log. */
-  problems: string[];
-}
 
 /**
  * Makes a fresh, empty directory for a step (whatever was there goes) and
@@ -94,33 +78,4 @@ export function readStepProperties(path: string): StepProperties {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * Parses `NAME=value` lines: the value is everything after the first `=` (a
- * trailing CR dropped), a later line wins over an earlier one, blank lines
- * and `#` comments are skipped, anything else is reported and ignored.
- */
-export function parseStepProperties(text: string): StepProperties {
-  const properties: Record<string, string> = {};
-  const problems: string[] = [];
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '' || line.startsWith('#')) return;
-    const where = `$${STEP_DIR_ENV}/${PROPERTIES_FILE} line ${index + 1}`;
-    const eq = line.indexOf('=');
-    const name = eq < 0 ? '' : line.slice(0, eq);
-    if (!NAME.test(name)) {
-      problems.push(`${where} is not NAME=value with a NAME of letters, digits, '_', '.' and '-'; it is ignored`);
-      return;
-    }
-    const value = line.slice(eq + 1);
-    if (value.length > MAX_PROPERTY_VALUE_CHARS) {
-      problems.push(`${where}: the value of ${name} is longer than ${MAX_PROPERTY_VALUE_CHARS} characters; it is ignored`);
-      return;
-    }
-    // Own-property writes only: `__proto__=x` must not reach the prototype.
-    Object.defineProperty(properties, name, { value, enumerable: true, writable: true, configurable: true });
-  });
-  return { properties, problems };
 }

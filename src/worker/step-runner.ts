@@ -8,13 +8,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import type { StepCommand, StepOutcome } from '../protocol/index.js';
+import { STEP_DIR_ENV, type StepCommand, type StepOutcome } from '../protocol/index.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { formatDuration } from './format-duration.js';
 import type { OutputStream } from './output-sequencer.js';
 import { groupAlive, signalGroup } from './process-group.js';
 import { resolveStepCwd } from './step-cwd.js';
-import { prepareStepDir, readStepProperties, STEP_DIR_ENV } from './step-dir.js';
+import { prepareStepDir, readStepProperties } from './step-dir.js';
 
 /** Why the agent ended a step, when it did. */
 export type EndedBy = NonNullable<StepOutcome['ended_by']>;
