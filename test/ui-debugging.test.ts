@@ -24,7 +24,7 @@ import { copyFileSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PHONE, openPage, overflowsHorizontally, screenshot, useBrowser, type WatchedPage } from './helpers/browser.js';
+import { PHONE, openPage, overflowsHorizontally, screenshot, useBrowser, visible, expectClean } from './helpers/browser.js';
 import {
   ManagedProcess,
   WORKER_BUNDLE,
@@ -38,7 +38,6 @@ import {
 } from './helpers/farm.js';
 
 /** How long the UI gets to show something that is already in the API (a fetch and a render). */
-const SHOWN_MS = 10_000;
 /** How long a debug session gets to open or answer (the worker starts a shell). */
 const SESSION_MS = 20_000;
 
@@ -104,21 +103,6 @@ async function force(builder: string, revision: string): Promise<Build> {
   const forced = await runCli(['force', builder, '-p', `revision=${revision}`, '--wait', '--json', '--master', url], { SHEPHERD_API_TOKEN: token });
   expect([0, 1], forced.stderr).toContain(forced.code);
   return JSON.parse(forced.stdout) as Build;
-}
-
-/** Waits until the locator's first match is visible; the error names what was expected and shows the page's text. */
-async function visible(page: Page, what: string, locator: ReturnType<Page['locator']>, timeout = SHOWN_MS): Promise<void> {
-  try {
-    await locator.first().waitFor({ state: 'visible', timeout });
-  } catch (error) {
-    const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 2000);
-    throw new Error(`${page.url()}: ${what} not shown within ${timeout} ms. The page's main text:\n${text}`, { cause: error });
-  }
-}
-
-/** Asserts the page logged no console or page errors and no request to the master failed. */
-function expectClean(watched: WatchedPage, where: string): void {
-  expect(watched.problems, `problems on ${where}`).toEqual([]);
 }
 
 /** Enters the API token through the header's token box. */

@@ -11,7 +11,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAPTOP, PHONE, openPage, overflowsHorizontally, screenshot, useBrowser, type WatchedPage } from './helpers/browser.js';
+import { LAPTOP, PHONE, openPage, overflowsHorizontally, screenshot, useBrowser, type WatchedPage, visible, expectClean, SHOWN_MS } from './helpers/browser.js';
 import {
   CLI,
   ManagedProcess,
@@ -27,8 +27,6 @@ import {
 } from './helpers/farm.js';
 
 /** How long the UI gets to show something that is already in the API (a fetch and a render). */
-const SHOWN_MS = 10_000;
-
 const browserHolder = useBrowser();
 
 interface Build {
@@ -60,24 +58,9 @@ async function startDemo(): Promise<Demo> {
   return { process: proc, dir, url: url!, token: readFileSync(join(dir, 'api-token'), 'utf8').trim() };
 }
 
-/** Waits until the locator's first match is visible; the error names what was expected. */
-async function visible(page: Page, what: string, locator: ReturnType<Page['locator']>, timeout = SHOWN_MS): Promise<void> {
-  try {
-    await locator.first().waitFor({ state: 'visible', timeout });
-  } catch (error) {
-    const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 1500);
-    throw new Error(`${page.url()}: ${what} not shown within ${timeout} ms. The page's main text:\n${text}`, { cause: error });
-  }
-}
-
 /** A link (by its stable URL: its wording is the view's business) inside the page's main area. */
 function linkTo(page: Page, path: string) {
   return page.getByRole('main').getByRole('link').and(page.locator(`[href="${path}"]`));
-}
-
-/** Asserts the page logged no console or page errors and no request to the master failed. */
-function expectClean(watched: WatchedPage, where: string): void {
-  expect(watched.problems, `problems on ${where}`).toEqual([]);
 }
 
 /** Marks the document, so a later check can tell whether the page was reloaded meanwhile. */

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PHONE, openPage, overflowsHorizontally, screenshot, useBrowser, type WatchedPage } from './helpers/browser.js';
+import { PHONE, openPage, overflowsHorizontally, screenshot, useBrowser, visible, expectClean } from './helpers/browser.js';
 import {
   type ManagedProcess,
   apiGet,
@@ -25,25 +25,9 @@ import {
 } from './helpers/farm.js';
 
 /** How long the UI gets to show something that is already in the API (a fetch and a render). */
-const SHOWN_MS = 10_000;
 const BUILDS = 3;
 
 const browserHolder = useBrowser();
-
-/** Waits until the locator's first match is visible; the error names what was expected and shows the page's text. */
-async function visible(page: Page, what: string, locator: ReturnType<Page['locator']>, timeout = SHOWN_MS): Promise<void> {
-  try {
-    await locator.first().waitFor({ state: 'visible', timeout });
-  } catch (error) {
-    const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 1500);
-    throw new Error(`${page.url()}: ${what} not shown within ${timeout} ms. The page's main text:\n${text}`, { cause: error });
-  }
-}
-
-/** Asserts the page logged no console or page errors and no request to the master failed. */
-function expectClean(watched: WatchedPage, where: string): void {
-  expect(watched.problems, `problems on ${where}`).toEqual([]);
-}
 
 /** Enters the API token through the header's token box. */
 async function enterToken(page: Page, token: string): Promise<void> {

@@ -93,7 +93,7 @@ describe('a real worker sends files back', () => {
       acceptAgentSocket(
         socket,
         'test',
-        { verify: (name, s) => (name === 'w1' && s === workerSecret ? 'ok' : 'unknown'), handler, events: new MasterEventBus(), clock: systemClock, logger, heartbeatMs: 30_000, sink },
+        { verify: (name, s) => ({ verdict: name === 'w1' && s === workerSecret ? 'ok' : 'unknown' }), handler, events: new MasterEventBus(), clock: systemClock, logger, heartbeatMs: 30_000, sink },
         () => {},
       ),
     );

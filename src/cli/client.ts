@@ -11,9 +11,11 @@ import type {
   BuildListJson,
   BuildTestsJson,
   ChangeWithBuildsJson,
+  CostJson,
   CoverageJson,
   HealthHistoryJson,
   HealthJson,
+  InstanceJson,
   JoinReplyJson,
   RequestJson,
   RetiredWorkerJson,
@@ -243,6 +245,24 @@ export async function getHealth(conn: MasterConnection): Promise<HealthJson> {
 /** `GET /api/v1/health/history?days=N`: the farm's score samples, oldest first. */
 export async function getHealthHistory(conn: MasterConnection, days?: number): Promise<HealthHistoryJson> {
   return json(await send(conn, 'GET', '/api/v1/health/history', { query: { days } }));
+}
+
+/** `GET /api/v1/cost`: on-demand spend this month per pool against the budget. */
+export async function getCost(conn: MasterConnection): Promise<CostJson> {
+  return json(await send(conn, 'GET', '/api/v1/cost'));
+}
+
+/** Filters of `GET /api/v1/instances`. */
+export interface InstanceFilters {
+  pool?: string;
+  alive?: boolean;
+  days?: number;
+}
+
+/** `GET /api/v1/instances`: on-demand instances that ran in the last days, oldest first. */
+export async function listInstances(conn: MasterConnection, filters: InstanceFilters): Promise<InstanceJson[]> {
+  const query = { pool: filters.pool, alive: filters.alive ? 'true' : undefined, days: filters.days };
+  return (await json<{ instances: InstanceJson[] }>(await send(conn, 'GET', '/api/v1/instances', { query }))).instances;
 }
 
 /** `GET /api/v1/requests/:id`. */

@@ -10,7 +10,8 @@ import type { MasterConnection } from './client.js';
 import { EXIT, type CliContext } from './errors.js';
 import { exitStatusForResult } from './exit-status.js';
 import { note, printJson, writeStdout } from './output.js';
-import { subscribeForWait, waitForRequest } from './wait-for-request.js';
+import { watchWaiting } from './request-waiting.js';
+import { subscribeForWait, waitForRequest, type WaitOutcome } from './wait-for-request.js';
 import { waitForStart } from './wait-for-start.js';
 
 /** How far to follow, as the commands' flags say. */
@@ -62,7 +63,15 @@ export async function queueAndFollow(
     return;
   }
   note(labels.queued(request));
-  const outcome = await waitForRequest(conn, request.id, { subscription, progress: note });
+  // The events do not say why a request waits; a light poll does, until the wait ends.
+  const watching = new AbortController();
+  void watchWaiting(conn, request.id, note, watching.signal);
+  let outcome: WaitOutcome;
+  try {
+    outcome = await waitForRequest(conn, request.id, { subscription, progress: note });
+  } finally {
+    watching.abort();
+  }
   if (outcome.kind === 'cancelled') {
     if (flags.json) await printJson(outcome.request);
     context.exitCode = EXIT.failure;

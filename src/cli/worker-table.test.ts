@@ -24,6 +24,7 @@ describe('worker table', () => {
       uptime: { d7: 0.9996, d30: 0.5 },
       builds_run: 12,
       source: 'config',
+      instance: null,
       maintenance: [],
     };
     const offline: WorkerJson = {
@@ -43,6 +44,7 @@ describe('worker table', () => {
       last_seen: null,
       dimensions: {},
       source: 'registered',
+      instance: null,
       maintenance: [
         { cron: '0 2 * * 0', duration_ms: 3 * 3_600_000, from: 'admin' },
         { cron: '*/30 * * * *', duration_ms: 90_000, from: 'agent' },
@@ -61,6 +63,44 @@ describe('worker table', () => {
         "  */30 * * * */90s  (from the agent's config)\n",
     );
     expect(formatMaintenance(base)).toBe('linux-1: no maintenance windows\n');
+  });
+
+  it("shows an on-demand instance's pool, state, age and cost in place of its source", () => {
+    const instance: WorkerJson = {
+      name: 'cloud-1',
+      dimensions: { os: 'linux' },
+      max_builds: 1,
+      state: 'idle',
+      connected: true,
+      builds: [],
+      info: { os: 'linux', arch: 'x86_64' },
+      protocol: 'shepherd',
+      connected_at: t0 - 600_000,
+      last_seen: t0,
+      admins: [],
+      admin_mismatch: false,
+      notes: null,
+      paused: null,
+      uptime: { d7: 0.01, d30: 0 },
+      builds_run: 2,
+      source: 'latent',
+      instance: {
+        id: 3,
+        name: 'cloud-1',
+        pool: 'cloud',
+        provider: 'local',
+        provider_id: '/tmp/x',
+        state: 'idle',
+        started_at: t0 - 12 * 60_000 - 5000,
+        connected_at: t0 - 600_000,
+        stopped_at: null,
+        builds: 2,
+        reason: null,
+        cost: 0.0249,
+      },
+      maintenance: [],
+    };
+    expect(formatWorkersTable([instance], t0).split('\n')[1]).toBe('cloud-1  idle   0/1     linux/x86_64         now        1%         on-demand cloud: idle, 12m, 0.02');
   });
 });
 

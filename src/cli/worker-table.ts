@@ -3,6 +3,7 @@
  */
 import type { RetiredWorkerJson, WorkerJson } from '../master/api/schemas.js';
 import { formatAgo } from './format.js';
+import { instanceSummary } from './latent-table.js';
 import { formatTable } from './table.js';
 
 function text(value: unknown): string | undefined {
@@ -20,9 +21,14 @@ export function formatWorkersTable(workers: readonly WorkerJson[], now: number):
       const lastSeen = w.connected ? 'now' : w.last_seen === null ? 'never' : formatAgo(w.last_seen, now);
       // Never seen: no uptime to speak of, rather than a misleading 0%.
       const uptime = w.last_seen === null && !w.connected ? '-' : formatShare(w.uptime.d7);
-      return [w.name, w.state, `${w.builds.length}/${w.max_builds}`, `${os}/${arch}`, adminCell(w), lastSeen, uptime, w.source, formatWindows(w.maintenance)];
+      return [w.name, w.state, `${w.builds.length}/${w.max_builds}`, `${os}/${arch}`, adminCell(w), lastSeen, uptime, sourceCell(w, now), formatWindows(w.maintenance)];
     }),
   );
+}
+
+/** Where the worker comes from; an on-demand instance says its pool, state, age and cost instead. */
+function sourceCell(w: WorkerJson, now: number): string {
+  return w.instance ? instanceSummary(w.instance, now) : w.source;
 }
 
 /** The admins (config, else the contact set, else what the agent reports), marked when the agent disagrees. */

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   SHEPHERD_E_WORKER_DUPLICATE: { status: 409, meaning: 'A second connection for a worker that is already connected; the newer one replaces the older.' },
   SHEPHERD_E_PROPERTY: { status: 400, meaning: 'A step refers to a property the build does not have.' },
   SHEPHERD_E_DATABASE: { status: 500, meaning: 'The database could not be opened or migrated.' },
+  SHEPHERD_E_UNAVAILABLE: { status: 503, meaning: 'A part of the master is not running now (e.g. the on-demand pools while they start, or when they failed to start: the master log says why).' },
   SHEPHERD_E_INTERNAL: { status: 500, meaning: 'A bug: the message and the master log say where.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 

@@ -4,7 +4,7 @@
  * configuration is refused before anything starts.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
@@ -20,6 +20,12 @@ import type { Config } from './config/schema.js';
 import { MasterEventBus } from './events.js';
 import { GitPoller } from './changes/git-poller.js';
 import { ShepherdError } from './errors.js';
+import { startBuildbotListener, type BuildbotListener } from './buildbot/listener.js';
+import type { Authentication } from './workers/credentials.js';
+import { startPoolService, type LatentControl, type PoolService } from './latent/pool-service.js';
+import { createProviders } from './latent/providers/index.js';
+import { workerBundlePath } from './api/web-ui.js';
+import type { LatentProvider } from './latent/providers/provider.js';
 import { startDigest } from './fleet/digest-service.js';
 import { startFleet } from './fleet/fleet-service.js';
 import { startHealthHistory } from './fleet/health-history.js';
@@ -91,7 +97,17 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     },
   };
   let coordinator: Coordinator;
+  let providers: Map<string, LatentProvider>;
   try {
+    // A pool whose provider cannot be made (no agent bundle for a local pool) is refused before anything starts.
+    providers = createProviders(config.latent, {
+      masterId: config.master.id,
+      dataDir: config.master.data_dir,
+      configDir: options.configPath ? dirname(resolve(options.configPath)) : process.cwd(),
+      bundle: workerBundlePath(),
+      env: options.env ?? process.env,
+      clock,
+    });
     // Workers approved from applications join the config file's; a name in both is refused here, before anything starts.
     const registered = (await store.listRegisteredWorkers()).filter((w) => w.retiredAt === null);
     coordinator = new Coordinator({
@@ -134,8 +150,16 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   });
   const connections = new Set<AgentConnection>();
   const heartbeatMs = config.master.heartbeat_interval;
+  // A Buildbot worker's password is for its own listener, never for the agent's path.
+  const buildbotWorkers = new Set(config.workers.filter((worker) => worker.protocol === 'buildbot').map((worker) => worker.name));
+  // The secret is checked first, as for any worker: only its holder learns the name is a Buildbot worker's.
+  const verifyAgent = (name: string, secret: string): Authentication => {
+    if (!buildbotWorkers.has(name)) return coordinator.authenticateWorker(name, secret);
+    const verdict = coordinator.verifyWorker(name, secret);
+    return { verdict: verdict === 'ok' ? 'buildbot' : verdict };
+  };
   const onWorkerSocket = (socket: WebSocket, remote: string) =>
-    acceptAgentSocket(socket, remote, { verify: (name, secret) => coordinator.verifyWorker(name, secret), handler: coordinator, events, clock, logger, heartbeatMs, sink: uploads, debug: debug.onMessage, keep: (connection, message) => void recordWorkdirKept({ store, logger }, connection.name, message).catch((error: unknown) => logger.error({ err: error }, 'recording a kept tree failed')) }, (connection) => {
+    acceptAgentSocket(socket, remote, { verify: (name, secret) => verifyAgent(name, secret), handler: coordinator, events, clock, logger, heartbeatMs, sink: uploads, debug: debug.onMessage, keep: (connection, message) => void recordWorkdirKept({ store, logger }, connection.name, message).catch((error: unknown) => logger.error({ err: error }, 'recording a kept tree failed')) }, (connection) => {
       connections.add(connection);
       debug.connected(connection);
       socket.once('close', () => {
@@ -146,8 +170,20 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   const applications = new Applications({ config, store, events, clock, logger, mailer, directory: coordinator, get publicUrl() { return publicUrl; } });
 
+  // The on-demand pools (started below); the API asks them through this.
+  let pools: PoolService | undefined;
+  const latent: LatentControl = {
+    waitingReason: (requestId) => pools?.waitingReason(requestId) ?? null,
+    instances: async (filter) => (pools ? pools.instances(filter) : []),
+    cost: async () => {
+      if (!pools) throw new ShepherdError('SHEPHERD_E_UNAVAILABLE', 'the on-demand pools are not running (starting, or they failed to start: see the master log)');
+      return pools.cost();
+    },
+  };
+
   const app = await createHttpServer(coordinator, {
     applications,
+    latent,
     debug: debug.broker,
     publicUrl: () => publicUrl,
     logger,
@@ -168,6 +204,25 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   }, heartbeatMs);
   sweep.unref();
 
+  // Instances are adopted before the builds left running are reloaded: a build on an adopted instance waits for it to reconnect.
+  // Decisions (and so new instances, which need the master's address) wait until it listens.
+  let localWorkerUrl = '';
+  let listening!: () => void;
+  let notListening!: (error: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    listening = resolve;
+    notListening = reject;
+  });
+  ready.catch(() => {}); // a master that never listened makes no decision; the error is the listen's
+  try {
+    pools = await startPoolService({
+      config, store, events, clock, logger, mailer, providers, workers: coordinator, ready,
+      // Local instances run on this host; the others reach the master at its public address.
+      masterUrl: (pool) => (pool.provider === 'local' ? localWorkerUrl : publicUrl.replace(/^http/, 'ws')),
+    });
+  } catch (error) {
+    logger.error({ err: error }, 'the on-demand pools could not start (reconciling with their providers failed); no instance will be started');
+  }
   await coordinator.recover();
   // Schedulers listen for changes before any poller can find one.
   await schedulers.start();
@@ -177,9 +232,27 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     connectedWorkers: [],
   });
   const { host, port } = splitListen(config.master.listen);
+  let buildbot: BuildbotListener | undefined;
   try {
     await app.listen({ host, port });
+    if (config.master.buildbot_listen) {
+      const listen = splitListen(config.master.buildbot_listen);
+      buildbot = await startBuildbotListener({
+        ...listen,
+        verify: (name, password) => coordinator.verifyWorker(name, password),
+        isBuildbotWorker: (name) => buildbotWorkers.has(name),
+        handler: coordinator,
+        clock,
+        logger,
+        keepaliveMs: heartbeatMs,
+        sink: uploads,
+      });
+      logger.info({ listen: config.master.buildbot_listen, port: buildbot.port }, 'listening for Buildbot workers');
+    }
   } catch (error) {
+    notListening(error);
+    await pools?.stop();
+    await app.close();
     await schedulers.stop();
     await coordinator.stop();
     await store.close();
@@ -191,6 +264,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const url = `http://${hostPart}:${actualPort}`;
   publicUrl ||= url;
   applications.start();
+  localWorkerUrl = url.replace(/^http/, 'ws');
+  listening();
   const retention = startFileRetention({
     store,
     files: storedFiles,
@@ -198,6 +273,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logger,
     policy: { keepForMs: artifacts.keep_for, maxTotalBytes: artifacts.max_total },
   });
+  // On-demand instances come and go by design: nobody is mailed about them as missing or suspect.
+  const volunteerWorkers = async () => (await coordinator.workers()).filter((worker) => worker.source !== 'latent');
   const notifiers = startNotifiers({ config, secrets, store, events, clock, logger, publicUrl, ...(mailer ? { mailer } : {}) });
   const fleet = startFleet({
     config,
@@ -207,7 +284,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logger,
     publicUrl,
     mailer,
-    workers: () => coordinator.workers(),
+    workers: volunteerWorkers,
   });
   const digest = startDigest({
     config,
@@ -217,7 +294,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     publicUrl,
     mailer,
     readHealth: () => readHealth(coordinator, clock.now()),
-    workers: () => coordinator.workers(),
+    workers: volunteerWorkers,
     pause: (worker, by) => coordinator.setPaused(worker, true, by),
   });
   const healthHistory = startHealthHistory({
@@ -245,12 +322,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
         await digest.stop();
         await healthHistory.stop();
         await applications.stop();
+        await pools?.stop();
         await schedulers.stop();
         metrics.close();
         await coordinator.stop();
         await debug.close();
         await retention.stop();
         for (const connection of connections) connection.close('master shutting down', CLOSE.shutdown);
+        await buildbot?.close();
         await app.close();
         await notifiers.stop();
         await store.close();

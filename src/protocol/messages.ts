@@ -219,6 +219,12 @@ export const Welcome = z.object({
    * are unknown or over; the agent kills them and drops their state.
    */
   resume: z.array(z.object({ step_id: stepId, acked_seq: seq })),
+  /**
+   * Given when the agent connected with a one-time token (an on-demand
+   * instance): the secret its later connections use, because the token is
+   * spent. The agent keeps it in memory only.
+   */
+  session_secret: z.string().min(32).max(1000).optional(),
 });
 
 export const Refused = z.object({

@@ -82,7 +82,9 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
   const info = detectWorkerInfo({ admin: options.admin, dimensions: options.dimensions, maintenance: options.maintenance });
   log(`shepherd worker agent ${info.agent_version} starting as ${options.name} in ${dir}; master ${endpoint}`);
 
-  const helloWith = (held: HeldStep[]): Hello => ({ type: 'hello', protocol: PROTOCOL_VERSION, name: options.name, secret: options.secret, info, held });
+  // A one-time token (an on-demand instance's) is spent at the first welcome, which gives the secret for later connections.
+  let secret = options.secret;
+  const helloWith = (held: HeldStep[]): Hello => ({ type: 'hello', protocol: PROTOCOL_VERSION, name: options.name, secret, info, held });
   // A name or secret the protocol cannot carry would be refused on every
   // attempt forever; better to fail now, loudly.
   const checked = Hello.safeParse(helloWith([]));
@@ -240,6 +242,7 @@ export function startWorkerAgent(options: AgentOptions & { logger?: Logger }): W
     attempt = 0;
     refusedAttempt = 0;
     if (welcome.protocol !== PROTOCOL_VERSION) log(`the master speaks protocol ${welcome.protocol}, this agent ${PROTOCOL_VERSION}`);
+    if (welcome.session_secret) secret = welcome.session_secret;
     const held = steps.size;
     connection.link = new WebSocketLink(connection.ws, log);
     const { resumed, dropped } = steps.attach(connection.link, welcome.resume);

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { ROOT } from './farm.js';
 
 /** Where Debian's chromium package puts the browser. */
@@ -153,4 +153,22 @@ export function overflowsHorizontally(page: Page): Promise<boolean> {
     const doc = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document;
     return doc.documentElement.scrollWidth > doc.documentElement.clientWidth + 1;
   });
+}
+
+/** How long a test waits for something to show on a page. */
+export const SHOWN_MS = 10_000;
+
+/** Waits until the locator's first match is visible; the error names what was expected and shows the page's main text. */
+export async function visible(page: Page, what: string, locator: ReturnType<Page['locator']>, timeout = SHOWN_MS): Promise<void> {
+  try {
+    await locator.first().waitFor({ state: 'visible', timeout });
+  } catch (error) {
+    const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 2000);
+    throw new Error(`${page.url()}: ${what} not shown within ${timeout} ms. The page's main text:\n${text}`, { cause: error });
+  }
+}
+
+/** Asserts the page logged no console or page errors and no request to the master failed. */
+export function expectClean(watched: WatchedPage, where: string): void {
+  expect(watched.problems, `problems on ${where}`).toEqual([]);
 }

@@ -10,6 +10,7 @@ import { BuildPage } from './pages/build.js';
 import { BuilderPage } from './pages/builder.js';
 import { BuildersPage } from './pages/builders.js';
 import { ConsolePage } from './pages/console.js';
+import { CostPage } from './pages/cost.js';
 import { CoveragePage } from './pages/coverage.js';
 import { DebugApprovePage } from './pages/debug-approve.js';
 import { HealthPage } from './pages/health.js';
@@ -39,6 +40,7 @@ export function App() {
         <Route path="/workers/:name" element={<WorkerPage />} />
         <Route path="/coverage" element={<CoveragePage />} />
         <Route path="/farm-health" element={<HealthPage />} />
+        <Route path="/cost" element={<CostPage />} />
         <Route path="/join" element={<JoinPage />} />
         <Route path="/applications" element={<ApplicationsPage />} />
         <Route path="/debug/:session/approve" element={<DebugApprovePage />} />

@@ -37,13 +37,33 @@ export interface WorkerView {
   uptime: { d7: number; d30: number };
   /** Finished builds it ran (all time). */
   buildsRun: number;
-  /** `config`: from the config file; `registered`: created by approving a volunteer's application. */
-  source: 'config' | 'registered';
+  /** `config`: from the config file; `registered`: created by approving a volunteer's application; `latent`: an on-demand instance. */
+  source: 'config' | 'registered' | 'latent';
+  /** For an on-demand instance: its pool, life and cost so far (null for other workers). */
+  instance: LatentInstanceView | null;
   /** Maintenance windows (no missing-worker alert while one is open): the config's, the agent's own config's, and those its admin set. */
   maintenance: { cron: string; duration: Millis; from: 'config' | 'agent' | 'admin' }[];
 }
 
 /** Input for queueing a build request (forced, or from a scheduler). */
+/** An on-demand instance: its life and cost (the workers list and GET /api/v1/instances). */
+export interface LatentInstanceView {
+  id: number;
+  name: string;
+  pool: string;
+  provider: string;
+  /** The provider's handle (pid directory, EC2 instance id, pod name); null until its start was accepted. */
+  providerId: string | null;
+  state: 'starting' | 'connected' | 'building' | 'idle' | 'stopping' | 'stopped' | 'failed';
+  startedAt: Millis;
+  connectedAt: Millis | null;
+  stoppedAt: Millis | null;
+  builds: number;
+  reason: string | null;
+  /** What it has cost so far (its running hours × the pool's cost_per_hour). */
+  cost: number;
+}
+
 export interface ForceInput {
   builder: string;
   properties: Properties;
@@ -130,7 +150,7 @@ export interface MasterControl {
   /** Every configured worker with its live state. */
   workers(): Promise<WorkerView[]>;
   /** Whether a worker of that name exists now, and where it comes from (undefined: none, or retired). */
-  workerSource(name: string): 'config' | 'registered' | undefined;
+  workerSource(name: string): 'config' | 'registered' | 'latent' | undefined;
   /** True when `secret` is this worker's own secret (its admin may pause it and set its contact). */
   isWorkerSecret(worker: string, secret: string): boolean;
   /** Pauses or resumes a worker: paused, it takes no new builds and raises no fleet alerts. */

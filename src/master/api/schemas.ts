@@ -156,6 +156,11 @@ export const RequestJson = component(
     scheduler: z.string().nullable().describe('The scheduler that queued it (null: the plain force route)'),
     patch_id: Id.nullable().describe('The try patch it applies'),
     change_ids: z.array(Id).describe('The changes it was queued for'),
+    waiting: z
+      .string()
+      .nullable()
+      .optional()
+      .describe('Queued only (GET /requests and /requests/:id): why it still waits when no connected worker can take it, e.g. the on-demand pool backing off or the budget reached'),
   }),
 );
 /** A build request as JSON. */
@@ -180,6 +185,71 @@ export const BuilderJson = component(
 /** A builder as JSON. */
 export type BuilderJson = z.infer<typeof BuilderJson>;
 
+/** An on-demand instance's life and cost. */
+export const InstanceJson = component(
+  'Instance',
+  'An on-demand (latent) instance: one machine or process a pool started, running or stopped.',
+  z.object({
+    id: z.number().int(),
+    name: z.string().describe('The worker name its agent connects as (`POOL-N`; later instances reuse it)'),
+    pool: z.string(),
+    provider: z.string().describe('local, command, ec2 or kubernetes'),
+    provider_id: z.string().nullable().describe("The provider's handle (pid directory, EC2 instance id, pod name); null until its start was accepted"),
+    state: z.enum(['starting', 'connected', 'building', 'idle', 'stopping', 'stopped', 'failed']),
+    started_at: Millis,
+    connected_at: Millis.nullable(),
+    stopped_at: Millis.nullable(),
+    builds: z.number().int().describe('Builds it finished'),
+    reason: z.string().nullable().describe('Why it was stopped, or why its start failed'),
+    cost: z.number().describe("What it has cost: its running hours × the pool's cost_per_hour"),
+  }),
+);
+export type InstanceJson = z.infer<typeof InstanceJson>;
+
+/** `GET /api/v1/instances`. */
+export const InstanceListJson = z.object({ instances: z.array(InstanceJson) });
+export type InstanceListJson = z.infer<typeof InstanceListJson>;
+
+/** `GET /api/v1/instances` filters. */
+export const InstanceQuery = z.object({
+  pool: z.string().optional().describe('Only this pool'),
+  alive: z.enum(['true', 'false']).optional().describe('true: only instances not stopped'),
+  days: z.coerce.number().int().min(1).max(400).default(31).describe('Instances that ran in the last N days (default 31)'),
+});
+
+/** `GET /api/v1/cost`: spend this month against the budget. */
+export const CostJson = component(
+  'Cost',
+  "On-demand instances' spend this month (UTC) per pool against the monthly budget, and a forecast.",
+  z.object({
+    month: z.string().describe('YYYY-MM (UTC)'),
+    budget: z.number().nullable().describe('budget.monthly; null without a budget'),
+    alert_at: z.number().nullable().describe('Share of the budget at which the announce list is mailed (budget.alert_at)'),
+    spent: z.number(),
+    fraction: z.number().describe('spent / budget (0 without a budget)'),
+    burn_per_hour: z.number().describe('What the instances running now cost per hour'),
+    forecast: z.number().describe('The month’s spend if what runs now keeps running to its end'),
+    exhausted: z.boolean().describe('At or past 100%: no new instance starts'),
+    pools: z.array(
+      z.object({
+        name: z.string(),
+        provider: z.string(),
+        cost_per_hour: z.number(),
+        spent: z.number(),
+        running: z.number().int().describe('Instances alive now (starting to stopping)'),
+        max_instances: z.number().int(),
+        when: z.enum(['always', 'platform-short']),
+        backoff: z
+          .object({ failures: z.number().int(), until: Millis, reason: z.string() })
+          .nullable()
+          .describe('Set while the pool waits after failed starts'),
+      }),
+    ),
+    notes: z.array(z.string()).describe('Farm-wide reasons nothing starts (the budget reached)'),
+  }),
+);
+export type CostJson = z.infer<typeof CostJson>;
+
 /** A worker's configuration and live state. */
 export const WorkerJson = component(
   'Worker',
@@ -203,7 +273,10 @@ export const WorkerJson = component(
       .object({ d7: z.number().min(0).max(1), d30: z.number().min(0).max(1) })
       .describe('Share of the last 7 and 30 days it was connected (0 to 1)'),
     builds_run: z.number().int().describe('Finished builds it ran'),
-    source: z.enum(['config', 'registered']).describe("`config`: from the config file; `registered`: created by approving a volunteer's application"),
+    source: z
+      .enum(['config', 'registered', 'latent'])
+      .describe("`config`: from the config file; `registered`: created by approving a volunteer's application; `latent`: an on-demand instance"),
+    instance: InstanceJson.nullable().describe('For an on-demand instance: its pool, state, age and cost'),
     maintenance: z
       .array(z.object({ cron: z.string(), duration_ms: z.number().int(), from: z.enum(['config', 'agent', 'admin']) }))
       .describe("Maintenance windows (no missing-worker alert while one is open): the config's, the agent's own config's, and those its admin set"),

@@ -35,6 +35,8 @@ import { registerDebugRoutes } from '../debug/debug-routes.js';
 import type { DebugBroker } from '../debug/debug-broker.js';
 import { shepherdVersion } from './version.js';
 import type { ApplicationControl } from '../fleet/applications.js';
+import type { LatentControl } from '../latent/pool-service.js';
+import { registerLatentRoutes } from './routes/latent.js';
 import { findWebRoot, registerWebUi, registerWorkerBundle, uiFallback } from './web-ui.js';
 
 /** What the server needs besides the master itself. */
@@ -57,6 +59,8 @@ export interface HttpServerOptions {
   webRoot?: string | null;
   /** Debug sessions (shepherd debug). Absent: their audit is readable, opening one is refused. */
   debug?: DebugBroker;
+  /** The on-demand pools: instances, cost, why queued requests wait (default: none configured). */
+  latent?: LatentControl;
   /** Registers more routes outside the API router (the push webhooks under /hooks). */
   extraRoutes?: (app: FastifyInstance) => Promise<void>;
 }
@@ -147,12 +151,13 @@ export async function createHttpServer(control: MasterControl, options: HttpServ
     response: { mediaType: 'application/octet-stream', description: 'Switching to the WebSocket protocol' },
   });
   registerMetaRoutes(api);
-  registerBuilderRoutes(api, control);
+  registerBuilderRoutes(api, control, options.latent);
   registerBuildRoutes(api, control);
   registerLogRoutes(api, control);
   registerArtifactRoutes(api, control);
   registerWorkerRoutes(api, control);
-  registerRequestRoutes(api, control);
+  registerRequestRoutes(api, control, options.latent);
+  registerLatentRoutes(api, options.latent);
   registerEventRoutes(api, control);
   registerChangeRoutes(api, control, options.sources);
   registerOverviewRoutes(api, control);

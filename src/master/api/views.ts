@@ -6,7 +6,7 @@
 import type { BuilderConfig } from '../config/schema.js';
 import type { Build, BuildRequest, Change, Patch, Step } from '../domain.js';
 import type { ChangeBuild } from '../store/store.js';
-import type { WorkerView } from './control.js';
+import type { LatentInstanceView, WorkerView } from './control.js';
 import type {
   BuilderJson,
   BuildDetailJson,
@@ -16,6 +16,7 @@ import type {
   PatchJson,
   RequestJson,
   StepJson,
+  InstanceJson,
   WorkerJson,
 } from './schemas.js';
 
@@ -140,6 +141,29 @@ export function builderJson(builder: Readonly<BuilderConfig>, lastBuild: Build |
   };
 }
 
+/** A request with, while it is queued, why it waits (when an on-demand pool decided about it). */
+export function waitingRequestJson(request: BuildRequest, latent: { waitingReason(requestId: number): string | null } | undefined): RequestJson {
+  return request.state === 'queued' ? { ...requestJson(request), waiting: latent?.waitingReason(request.id) ?? null } : requestJson(request);
+}
+
+/** An on-demand instance's life and cost. */
+export function instanceJson(instance: LatentInstanceView): InstanceJson {
+  return {
+    id: instance.id,
+    name: instance.name,
+    pool: instance.pool,
+    provider: instance.provider,
+    provider_id: instance.providerId,
+    state: instance.state,
+    started_at: instance.startedAt,
+    connected_at: instance.connectedAt,
+    stopped_at: instance.stoppedAt,
+    builds: instance.builds,
+    reason: instance.reason,
+    cost: instance.cost,
+  };
+}
+
 /** A worker's live state. */
 export function workerJson(worker: WorkerView): WorkerJson {
   return {
@@ -160,6 +184,7 @@ export function workerJson(worker: WorkerView): WorkerJson {
     uptime: { ...worker.uptime },
     builds_run: worker.buildsRun,
     source: worker.source,
+    instance: worker.instance ? instanceJson(worker.instance) : null,
     maintenance: worker.maintenance.map((w) => ({ cron: w.cron, duration_ms: w.duration, from: w.from })),
   };
 }

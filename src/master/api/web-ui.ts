@@ -60,9 +60,7 @@ export async function registerWebUi(app: FastifyInstance, root: string | null): 
  * cloud instance fetches the agent from the master it will connect to.
  */
 export function registerWorkerBundle(app: FastifyInstance): void {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // Next to the compiled master (dist/src/master/api), or under the repository when running from sources.
-  const found = [resolve(here, '../../..', BUNDLE), resolve(here, '../../../dist', BUNDLE)].find((path) => existsSync(path));
+  const found = workerBundlePath();
   app.get('/worker/shepherd-worker.mjs', async function workerBundle(_request, reply) {
     if (found === undefined) {
       return reply.code(404).type('text/plain; charset=utf-8').send('the worker bundle is not built: run `npm run build` on the master\n');
@@ -71,6 +69,12 @@ export function registerWorkerBundle(app: FastifyInstance): void {
   });
 }
 const BUNDLE = 'shepherd-worker.mjs';
+
+/** The built agent bundle: next to the compiled master (dist/src/master/api), or under the repository when running from sources; undefined before `npm run build`. */
+export function workerBundlePath(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [resolve(here, '../../..', BUNDLE), resolve(here, '../../../dist', BUNDLE)].find((path) => existsSync(path));
+}
 
 function sendIndex(reply: FastifyReply, root: string): FastifyReply {
   // Never cached: it names the current (hashed) asset files.

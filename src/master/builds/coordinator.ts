@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { HeldStep, StepCommand, StepOutcome } from '../../protocol/index.js';
 import { redactUrl } from '../changes/redact-url.js';
 import { checkoutCommand } from '../checkout/script.js';
-import type { ForceInput, MasterControl, WorkerView } from '../api/control.js';
+import type { ForceInput, LatentInstanceView, MasterControl, WorkerView } from '../api/control.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { BuilderConfig, CheckoutConfig, Config, StepConfig, WorkerConfig } from '../config/schema.js';
 import { formatDuration } from '../config/units.js';
@@ -48,7 +48,7 @@ import { rerunCommand } from '../tests/rerun.js';
 import { uptimeRatio } from '../fleet/uptime.js';
 import type { MaintenanceWindow, RegisteredWorker, Store, WorkerSession } from '../store/store.js';
 import { nightlyProblem } from '../schedulers/nightly.js';
-import { WorkerCredentials, type WorkerVerdict } from '../workers/credentials.js';
+import { WorkerCredentials, type Authentication, type TokenCredential, type WorkerVerdict } from '../workers/credentials.js';
 import type { ConnectedWorker, WorkerSessionHandler } from '../workers/connected-worker.js';
 import { askToKeepWorkdir } from './keep-workdir.js';
 import { RequestQueue } from './request-queue.js';
@@ -107,10 +107,14 @@ interface ActiveBuild {
   chain: Promise<void>;
 }
 
-/** A worker's live state: one from the config file, or one registered by approving an application. */
+/** A worker's live state: one from the config file, one registered by approving an application, or an on-demand instance. */
 interface WorkerState {
   config: WorkerConfig;
-  source: 'config' | 'registered';
+  source: 'config' | 'registered' | 'latent';
+  /** An on-demand instance: what the pool service says of it (pool, state, cost) for the views. */
+  instance: (() => LatentInstanceView) | null;
+  /** Builds being claimed for it in the store (between the dispatch's choice and the build's start). */
+  claiming: number;
   /** Windows its admin set through the CLI or API. */
   maintenance: MaintenanceWindow[];
   connection: ConnectedWorker | null;
@@ -173,10 +177,65 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     for (const worker of deps.registered ?? []) this.addRegisteredWorker(worker);
   }
 
-  #addWorker(config: WorkerConfig, source: WorkerState['source']): void {
+  #addWorker(config: WorkerConfig, source: WorkerState['source'], instance: WorkerState['instance'] = null): void {
     this.#workers.set(config.name, {
-      config, source, maintenance: [], connection: null, builds: new Set(), lostTimer: null, paused: null, contact: null, notes: config.notes ?? null, absence: null,
+      config, source, instance, claiming: 0, maintenance: [], connection: null, builds: new Set(), lostTimer: null, paused: null, contact: null, notes: config.notes ?? null, absence: null,
     });
+  }
+
+  // ------------------------------------------------------------------ on-demand instances (the pool service's side)
+
+  /**
+   * Adds an on-demand instance as a worker with its pool's dimensions, one
+   * build at a time. It connects with its one-time token (`credential`), or,
+   * adopted after a restart, with the session secret it was given.
+   */
+  addLatentWorker(name: string, dimensions: Readonly<Record<string, string>>, credential: TokenCredential, describe: () => LatentInstanceView): void {
+    if (this.#workers.has(name)) {
+      throw new ShepherdError('SHEPHERD_E_CONFLICT', `on-demand instance "${name}" clashes with a worker of that name`, { details: { worker: name } });
+    }
+    this.#addWorker({ name, secret_env: '', protocol: 'shepherd', max_builds: 1, dimensions: { ...dimensions }, admins: [], maintenance: [] }, 'latent', describe);
+    this.#credentials.setToken(name, credential);
+    this.#scheduleDispatch();
+  }
+
+  /**
+   * Stops giving an instance builds, before its provider stops it: true when
+   * it has none running or being claimed (it may be stopped now), false when
+   * one started meanwhile (it keeps running; the pool asks again later).
+   */
+  drainLatentWorker(name: string): boolean {
+    const state = this.#workers.get(name);
+    if (!state || state.source !== 'latent') return true;
+    if (state.builds.size > 0 || state.claiming > 0) return false;
+    state.paused = { by: 'on-demand pool: stopping', at: this.#clock.now() };
+    return true;
+  }
+
+  /** Forgets a stopped instance: its connection is closed and its credentials go. */
+  removeLatentWorker(name: string, reason: string): void {
+    const state = this.#workers.get(name);
+    if (!state || state.source !== 'latent') return;
+    this.#credentials.delete(name);
+    state.lostTimer?.cancel();
+    this.#workers.delete(name);
+    state.connection?.close(reason);
+  }
+
+  /**
+   * Queued requests that no connected worker can take now, in serving order:
+   * what is left after assigning the queue to the free slots (the dispatch's
+   * own decision, made without waiting for it).
+   */
+  unservedRequests(): BuildRequest[] {
+    const queued = this.#queue.values();
+    const taken = new Set(assignRequests(queued, this.#selectors, this.#freeSlots()).map((a) => a.requestId));
+    return queued.filter((request) => !taken.has(request.id));
+  }
+
+  /** Each builder's worker selector, for deciding which pools can serve it. */
+  get selectors(): ReadonlyMap<string, WorkerSelector> {
+    return this.#selectors;
   }
 
   // ------------------------------------------------------------------ workers that join and leave while the master runs
@@ -371,6 +430,11 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     state.notes = next.notes;
   }
 
+  /** Checks a connecting worker (the hello): like verifyWorker, but spends an on-demand instance's one-time token. */
+  authenticateWorker(name: string, secret: string): Authentication {
+    return this.#credentials.authenticate(name, secret, this.#clock.now());
+  }
+
   async workers(): Promise<WorkerView[]> {
     // Three queries whatever the fleet's size: presence, sessions of the last 30 days, builds per worker.
     const now = this.#clock.now();
@@ -410,6 +474,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
         },
         buildsRun: buildsRun[name] ?? 0,
         source: state.source,
+        instance: state.instance?.() ?? null,
         maintenance: [
           ...state.config.maintenance.map((w) => ({ cron: w.cron, duration: w.duration, from: 'config' as const })),
           ...reportedMaintenance(info).map((w) => ({ ...w, from: 'agent' as const })),
@@ -542,14 +607,7 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     try {
       do {
         this.#dispatchAgain = false;
-        const slots: WorkerSlot[] = [];
-        for (const [name, state] of this.#workers) {
-          if (state.connection && !state.paused && state.builds.size < state.config.max_builds) {
-            const busyBuilders = new Set<string>();
-            for (const id of state.builds) busyBuilders.add(this.#active.get(id)?.build.builder ?? '');
-            slots.push({ name, dimensions: this.#dimensionsOf(state), maxBuilds: state.config.max_builds, running: state.builds.size, busyBuilders });
-          }
-        }
+        const slots = this.#freeSlots();
         if (slots.length === 0 || this.#queue.size === 0 || this.#stopping) break;
         const queued = this.#queue.values();
         const byId = new Map(queued.map((r) => [r.id, r]));
@@ -579,6 +637,20 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     }
   }
 
+  /** Connected, unpaused workers with room for another build. */
+  #freeSlots(): WorkerSlot[] {
+    const slots: WorkerSlot[] = [];
+    for (const [name, state] of this.#workers) {
+      const running = state.builds.size + state.claiming;
+      if (state.connection && !state.paused && running < state.config.max_builds) {
+        const busyBuilders = new Set<string>();
+        for (const id of state.builds) busyBuilders.add(this.#active.get(id)?.build.builder ?? '');
+        slots.push({ name, dimensions: this.#dimensionsOf(state), maxBuilds: state.config.max_builds, running, busyBuilders });
+      }
+    }
+    return slots;
+  }
+
   async #startBuild(group: CollapsedGroup, workerName: string): Promise<void> {
     const request = group.head;
     const builder = this.#builders.get(request.builder)!;
@@ -596,15 +668,22 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
       builder: builder.name,
       worker: workerName,
     };
-    const started = await this.store.startBuild({
-      requestId: request.id,
-      builder: builder.name,
-      worker: workerName,
-      properties,
-      steps: plannedSteps(builder.steps).map((s) => s.name),
-      startedAt: this.#clock.now(),
-      collapse: group.merged.map((r) => r.id),
-    });
+    // Counted while the store claims it, so an on-demand instance is not drained meanwhile.
+    worker.claiming++;
+    let started;
+    try {
+      started = await this.store.startBuild({
+        requestId: request.id,
+        builder: builder.name,
+        worker: workerName,
+        properties,
+        steps: plannedSteps(builder.steps).map((s) => s.name),
+        startedAt: this.#clock.now(),
+        collapse: group.merged.map((r) => r.id),
+      });
+    } finally {
+      worker.claiming--;
+    }
     if (!started) return; // cancelled, or taken by another master
     const active = this.#track(started.build, started.request, builder, started.steps);
     worker.builds.add(started.build.id);
@@ -911,6 +990,7 @@ function registeredWorkerConfig(worker: RegisteredWorker): WorkerConfig {
     name: worker.name,
     // Registered workers authenticate with their collected secret's hash, not an environment variable.
     secret_env: '',
+    protocol: 'shepherd',
     max_builds: worker.maxBuilds,
     dimensions: { ...worker.dimensions },
     admins: [...worker.admins],

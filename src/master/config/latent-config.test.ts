@@ -48,6 +48,7 @@ describe('latent pools and budget config', () => {
         start_timeout: 600_000,
         idle_timeout: 600_000,
         cost_per_hour: 0.1,
+        admins: [],
         when: 'always',
       },
     ]);
@@ -57,6 +58,9 @@ describe('latent pools and budget config', () => {
   it('applies defaults, takes idle_timeout 0, and has no budget when nothing costs money', () => {
     const config = parseConfig({ latent: [{ name: 'free', provider: 'local', idle_timeout: '0' }] }, 'shepherd.yml');
     expect(config.latent[0]).toMatchObject({ max_instances: 1, start_timeout: 600_000, idle_timeout: 0, cost_per_hour: 0, when: 'always', dimensions: {} });
+    // A bare 0, as YAML reads `idle_timeout: 0`, is a duration too; other numbers are not (their unit would be a guess).
+    expect(parseConfig({ latent: [{ name: 'free', provider: 'local', idle_timeout: 0 }] }, 'shepherd.yml').latent[0]!.idle_timeout).toBe(0);
+    expect(() => parseConfig({ latent: [{ name: 'free', provider: 'local', idle_timeout: 5 }] }, 'shepherd.yml')).toThrow(/latent\[0\]\.idle_timeout/);
     expect(config.budget).toBeUndefined();
     expect(parseConfig({}, 'shepherd.yml').latent).toEqual([]);
   });

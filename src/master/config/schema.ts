@@ -33,6 +33,8 @@ export function dimensionsSatisfy(dimensions: Readonly<Record<string, string>>, 
 const Listen = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'expected HOST:PORT like "127.0.0.1:8010"' })
+  // Only for an address of the right shape (zod reports both otherwise): its port must exist.
+  .refine((listen) => !/:\d+$/.test(listen) || Number(listen.slice(listen.lastIndexOf(':') + 1)) <= 65535, { message: 'the port must be 0 to 65535' })
   .meta({ description: 'HOST:PORT' });
 
 const Database = z
@@ -85,9 +87,17 @@ export const MasterSection = z.strictObject({
   listen: Listen.default('127.0.0.1:8010').describe(
     'Address of the HTTP server: REST API, worker WebSocket (/worker) and web UI.',
   ),
+  buildbot_listen: Listen.optional().describe(
+    "Address where Buildbot workers (`protocol: buildbot`, buildbot-worker >= 3.6 with `protocol = 'msgpack_experimental_v7'`) connect: ws://HOST:PORT (see docs/buildbot-workers.md). Unset: none can.",
+  ),
   database: Database.default('sqlite:./data/shepherd.sqlite').describe(
     'Where state lives. SQLite (relative paths are relative to the config file) or PostgreSQL.',
   ),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be 1-40 lowercase letters, digits or "-", starting with a letter or digit')
+    .default('shepherd')
+    .describe("Names this master in the tag (`shepherd-master=ID`) of every on-demand instance it starts; masters sharing a database need different ids."),
   data_dir: z.string().default('./data').describe('Directory for logs and other files (relative to the config file).'),
   artifacts: z
     .strictObject({
@@ -134,7 +144,11 @@ export const MaintenanceWindowEntry = z
 
 export const WorkerEntry = z.strictObject({
   name: Name('worker').describe('Unique worker name; the agent connects with it.'),
-  secret_env: EnvName.describe("Environment variable on the master holding this worker's secret."),
+  secret_env: EnvName.describe("Environment variable on the master holding this worker's secret (a Buildbot worker's password)."),
+  protocol: z
+    .enum(['shepherd', 'buildbot'])
+    .default('shepherd')
+    .describe("shepherd: the Shepherd agent; buildbot: an unmodified buildbot-worker connecting to master.buildbot_listen (docs/buildbot-workers.md)."),
   max_builds: z.number().int().min(1).max(1000).default(1).describe('How many builds it runs at once (of different builders: one build per builder per worker at a time).'),
   dimensions: Dimensions.default({}).describe(
     'Properties builders select on (os, arch, ...). Merged over what the agent reports.',
@@ -543,6 +557,10 @@ export const LatentPoolEntry = z
     start_timeout: Duration.prefault('10m').describe("An instance not connected this long after its start is stopped, and the start counts as failed (consecutive failures back the pool off: 1m, 2m, 4m... up to 1h)."),
     idle_timeout: Duration.prefault('10m').describe('An instance idle this long is stopped (0: it runs one build, then stops).'),
     cost_per_hour: z.number().min(0).default(0).describe('What an instance costs per hour running, in the currency of `budget.monthly`.'),
+    admins: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Who is mailed when the pool backs off after failed starts (default: fleet.announce).'),
     when: z
       .enum(['always', 'platform-short'])
       .default('always')
@@ -582,7 +600,7 @@ export const ConfigFile = z
     notify: NotifySection.prefault({}).describe('Telling people about results.'),
     fleet: FleetSection.prefault({}).describe('Missing workers and their admins.'),
     platforms: z.array(PlatformEntry).default([]).describe('Platforms and the redundancy each wants.'),
-    latent: z.array(LatentPoolEntry).default([]).describe('Pools of on-demand workers (see docs/latent.md). Not yet started by the master.'),
+    latent: z.array(LatentPoolEntry).default([]).describe('Pools of on-demand workers, started when queued work needs them and stopped when idle (see docs/latent.md).'),
     budget: BudgetSection.optional().describe('Spending limit of the latent pools; needed as soon as one has a cost_per_hour.'),
   })
   .superRefine((config, ctx) => {
@@ -603,6 +621,19 @@ export const ConfigFile = z
     unique(config.latent, 'latent');
     unique(config.notify.notifiers, 'notify.notifiers' as never);
     const workerNames = new Set(config.workers.map((w) => w.name));
+    if (config.master.buildbot_listen !== undefined && config.master.buildbot_listen === config.master.listen) {
+      ctx.addIssue({ code: 'custom', path: ['master', 'buildbot_listen'], message: `the same address as master.listen (${config.master.listen}): Buildbot workers need a port of their own` });
+    }
+    config.workers.forEach((worker, i) => {
+      if (worker.protocol === 'buildbot' && config.master.buildbot_listen === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['workers', i, 'protocol'], message: 'a Buildbot worker connects to master.buildbot_listen, which is not set' });
+      }
+      // On-demand instances are named POOL-1, POOL-2...: a config worker of such a name would clash with one.
+      const pool = config.latent.find((p) => worker.name.startsWith(`${p.name}-`) && /^\d+$/.test(worker.name.slice(p.name.length + 1)));
+      if (pool) {
+        ctx.addIssue({ code: 'custom', path: ['workers', i, 'name'], message: `"${worker.name}" is the name of an instance of latent pool ${pool.name} (its instances are ${pool.name}-1, ${pool.name}-2...): rename the worker or the pool` });
+      }
+    });
     const sourceNames = new Set(config.changes.map((c) => c.name));
     const builderNames = new Set(config.builders.map((b) => b.name));
     config.schedulers.forEach((scheduler, i) => {

@@ -31,10 +31,11 @@ export function parseSize(text: string): number | null {
   return Math.round(Number(match[1]) * SIZE_UNITS[match[2]!.toUpperCase()]!);
 }
 
-/** A duration in a config file, parsed to milliseconds. */
+/** A duration in a config file, parsed to milliseconds; a bare `0` (YAML reads it as a number) is allowed too. */
 export const Duration = z
-  .string()
-  .transform((text, ctx) => {
+  .union([z.string(), z.literal(0)])
+  .transform((value, ctx) => {
+    const text = String(value);
     const ms = parseDuration(text);
     if (ms === null) {
       ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", got ${JSON.stringify(text)}` });

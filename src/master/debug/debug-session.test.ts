@@ -102,7 +102,7 @@ beforeAll(async () => {
       acceptAgentSocket(
         socket,
         request.ip,
-        { verify: (name, secret) => coordinator.verifyWorker(name, secret), handler: coordinator, events, clock: systemClock, logger, heartbeatMs: 10_000, debug: debug.onMessage },
+        { verify: (name, secret) => coordinator.authenticateWorker(name, secret), handler: coordinator, events, clock: systemClock, logger, heartbeatMs: 10_000, debug: debug.onMessage },
         (connection) => {
           debug.connected(connection);
           socket.once('close', () => debug.disconnected(connection));

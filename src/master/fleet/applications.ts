@@ -57,7 +57,7 @@ export interface ApplicationStatus {
 
 /** The part of the coordinator that knows which workers exist. */
 export interface WorkerDirectory {
-  workerSource(name: string): 'config' | 'registered' | undefined;
+  workerSource(name: string): 'config' | 'registered' | 'latent' | undefined;
   addRegisteredWorker(worker: RegisteredWorker): void;
   setWorkerSecretHash(name: string, hash: string): void;
   removeRegisteredWorker(name: string): void;

@@ -95,6 +95,7 @@ describe('digest service', () => {
       dimensions: { ...w.dimensions },
       maxBuilds: 1,
       source: 'config',
+      instance: null,
       maintenance: w.maintenance.map((m) => ({ cron: m.cron, duration: m.duration, from: 'config' as const })),
       state: 'idle',
       connected: true,

@@ -65,6 +65,7 @@ fleet: { announce: [volunteers@example.org], missing_after: 1m, remind_every: 1h
       dimensions: { ...w.dimensions },
       maxBuilds: 1,
       source: 'config',
+      instance: null,
       maintenance: w.maintenance.map((m) => ({ cron: m.cron, duration: m.duration, from: 'config' as const })),
       state: 'offline',
       connected: false,

@@ -36,9 +36,21 @@ export interface FleetWorker {
  * admins (episode = the suspicion's `since`), telling operators of a
  * pending `application` (worker `application/ID`, episode = its submission,
  * sequence 0 = new, n = the n-th reminder) and telling the volunteer the
- * `decision` (same worker and episode, sequence 0).
+ * `decision` (same worker and episode, sequence 0). On-demand pools mail
+ * the `budget` alert and a pool's `backoff` after failed starts.
  */
-export type AlertKind = 'missing' | 'reminder' | 'orphaned' | 'recovered' | 'digest' | 'suspect' | 'application' | 'decision';
+export type AlertKind =
+  | 'missing'
+  | 'reminder'
+  | 'orphaned'
+  | 'recovered'
+  | 'digest'
+  | 'suspect'
+  | 'application'
+  | 'decision'
+  // On-demand pools: `budget` (worker `latent/budget`, episode = the month's start), `backoff` (worker `latent/POOL`, episode = the run's first failed start).
+  | 'budget'
+  | 'backoff';
 
 /**
  * One mail decided on. `episode` is the disconnection it is about (its

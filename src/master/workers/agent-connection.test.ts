@@ -53,7 +53,7 @@ beforeEach(async () => {
   sink = new UploadSink({ store, dataDir, clock, logger, maxFileBytes: 1024 * 1024, maxBuildBytes: 1024 * 1024 });
   server = createServer();
   const wss = new WebSocketServer({ server, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
-  wss.on('connection', (socket) => acceptAgentSocket(socket, 'test', { verify: (n, s) => credentials.verify(n, s), handler: coordinator, events, clock, logger, heartbeatMs: 30_000, sink }, () => {}));
+  wss.on('connection', (socket) => acceptAgentSocket(socket, 'test', { verify: (n, s) => credentials.authenticate(n, s, clock.now()), handler: coordinator, events, clock, logger, heartbeatMs: 30_000, sink }, () => {}));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

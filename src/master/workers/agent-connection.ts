@@ -25,7 +25,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import type { MasterEventBus } from '../events.js';
 import type { UploadReceiver, UploadSink } from '../files/upload-sink.js';
 import type { ConnectedWorker, StepCommand, WorkerCapabilities, WorkerSessionHandler } from './connected-worker.js';
-import { refusalOf, type VerifyWorker } from './credentials.js';
+import { refusalOf, type AuthenticateWorker } from './credentials.js';
 
 /** WebSocket close codes the master uses. */
 export const CLOSE = {
@@ -39,8 +39,8 @@ export const CLOSE = {
 
 /** What accepting an agent connection needs. */
 export interface AgentConnectionDeps {
-  /** Checks a worker's name and secret (the coordinator's `verifyWorker`); constant time whatever the answer. */
-  verify: VerifyWorker;
+  /** Checks a worker's name and secret (the coordinator's `authenticateWorker`); constant time whatever the answer. */
+  verify: AuthenticateWorker;
   handler: WorkerSessionHandler;
   events: MasterEventBus;
   clock: Clock;
@@ -159,7 +159,7 @@ export function acceptAgentSocket(
       refuse(hello, 'SHEPHERD_E_WORKER_PROTOCOL', `protocol version ${hello.protocol} is not supported (this master speaks ${PROTOCOL_VERSION}); upgrade the agent`);
       return;
     }
-    const verdict = deps.verify(hello.name, hello.secret);
+    const { verdict, sessionSecret } = deps.verify(hello.name, hello.secret);
     if (verdict !== 'ok') {
       refuse(hello, 'SHEPHERD_E_WORKER_AUTH', refusalOf(verdict, hello.name));
       return;
@@ -175,6 +175,7 @@ export function acceptAgentSocket(
       protocol: PROTOCOL_VERSION,
       heartbeat_ms: deps.heartbeatMs,
       resume: resume.map((r) => ({ step_id: r.stepId, acked_seq: r.ackedSeq })),
+      ...(sessionSecret ? { session_secret: sessionSecret } : {}),
     }));
     logger.info({ worker: conn.name, remote, held: hello.held.length, resumed: resume.length }, 'worker connected');
   }

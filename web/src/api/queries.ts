@@ -14,9 +14,11 @@ import type {
   BuildListJson,
   BuildTestsJson,
   ChangeWithBuildsJson,
+  CostJson,
   GridJson,
   HealthHistoryJson,
   HealthJson,
+  InstanceJson,
   OverviewJson,
   RequestJson,
   RetiredWorkerJson,
@@ -52,6 +54,9 @@ export const queryKeys = {
   healthHistory: (days: number) => ['workers', { view: 'health-history', days }] as const,
   coverage: ['workers', { view: 'coverage' }] as const,
   retiredWorkers: ['workers', { view: 'retired' }] as const,
+  /** Under `workers` too: an instance connecting or leaving is a worker event. */
+  cost: ['workers', { view: 'cost' }] as const,
+  instances: (days: number) => ['workers', { view: 'instances', days }] as const,
   /** Keyed by the token too: another token may be refused, or accepted where this one was not. */
   applications: ['applications'] as const,
   applicationsFor: (token: string | null) => ['applications', token] as const,
@@ -131,11 +136,16 @@ export function useWorker(name: string) {
   return useQuery({ queryKey: queryKeys.worker(name), queryFn: ({ signal }) => apiGet<WorkerJson>(`/workers/${encodeURIComponent(name)}`, signal) });
 }
 
-/** The queue, in serving order. */
+/**
+ * The queue, in serving order, each queued request with why it waits. Why
+ * it waits changes with no event (a pool's backoff ends, the budget fills),
+ * so it also refreshes every 30 s.
+ */
 export function useRequests() {
   return useQuery({
     queryKey: queryKeys.requests,
     queryFn: ({ signal }) => apiGet<{ requests: RequestJson[] }>('/requests', signal).then((r) => r.requests),
+    refetchInterval: 30_000,
   });
 }
 
@@ -175,6 +185,29 @@ export function useHealthHistory(days: number) {
   return useQuery({
     queryKey: queryKeys.healthHistory(days),
     queryFn: ({ signal }) => apiGet<HealthHistoryJson>(`/health/history?days=${days}`, signal).then((r) => r.samples),
+  });
+}
+
+/**
+ * On-demand spend this month against the budget. No event marks a pool
+ * backing off or money being spent, so it also refreshes every 30 s; a
+ * master without pools answers 503, which is not retried.
+ */
+export function useCost() {
+  return useQuery({
+    queryKey: queryKeys.cost,
+    queryFn: ({ signal }) => apiGet<CostJson>('/cost', signal),
+    refetchInterval: 30_000,
+    retry: (failures, error) => failures < 2 && !(error instanceof ApiError && error.status === 503),
+  });
+}
+
+/** On-demand instances that ran in the last `days`, oldest first (as the API answers). */
+export function useInstances(days: number) {
+  return useQuery({
+    queryKey: queryKeys.instances(days),
+    queryFn: ({ signal }) => apiGet<{ instances: InstanceJson[] }>(`/instances?days=${days}`, signal).then((r) => r.instances),
+    refetchInterval: 30_000,
   });
 }
 

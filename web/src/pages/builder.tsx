@@ -1,10 +1,11 @@
 /**
  * One builder: its tags and worker selector, the Force action (only with an
- * API token), the requests waiting for it, the workers that can run it with
+ * API token), the requests waiting for it (with why, when an on-demand pool
+ * cannot serve them yet), the workers that can run it with
  * their state, and its recent builds paged with `?before=`.
  */
 import { Link, useParams, useSearchParams } from 'react-router';
-import { useBuilder, useBuilds, useWorkers } from '../api/queries.js';
+import { useBuilder, useBuilds, useRequests, useWorkers } from '../api/queries.js';
 import { useToken } from '../api/token.js';
 import { BuildPager, BuildTable } from '../components/build-table.js';
 import { parseCursor } from '../components/build-list.js';
@@ -15,6 +16,7 @@ import { ErrorMessage, Loading } from '../components/states.js';
 import { Ago } from '../components/time.js';
 import { WorkerStateBadge } from '../components/worker-state-badge.js';
 import '../components/farm-views.css';
+import { waitingById } from './cost-view.js';
 
 const PAGE = 30;
 
@@ -25,6 +27,8 @@ export function BuilderPage() {
   const before = parseCursor(params.get('before'));
   const detail = useBuilder(name);
   const workers = useWorkers();
+  // The builder's pending list does not say why a request waits; the queue does.
+  const queue = useRequests();
   const builds = useBuilds({ builder: name, limit: PAGE, ...(before !== undefined ? { before } : {}) });
   const { token } = useToken();
 
@@ -42,6 +46,8 @@ export function BuilderPage() {
   }
   const { builder, pending } = detail.data;
   const states = new Map((workers.data ?? []).map((w) => [w.name, w.state]));
+  const waiting = waitingById(queue.data);
+  const whyWaiting = (request: (typeof pending)[number]) => request.waiting ?? waiting.get(request.id);
 
   return (
     <>
@@ -115,7 +121,10 @@ export function BuilderPage() {
                         </>
                       )}
                     </td>
-                    <td>{request.reason}</td>
+                    <td>
+                      {request.reason}
+                      {whyWaiting(request) && <div className="red-flag">{whyWaiting(request)}</div>}
+                    </td>
                     <td>{request.submitted_by ?? <span className="muted">—</span>}</td>
                     <td className="nowrap">
                       <Ago at={request.submitted_at} />
@@ -132,7 +141,16 @@ export function BuilderPage() {
       <section aria-labelledby="workers-title">
         <h2 id="workers-title">Workers that can run it</h2>
         {detail.data.workers.length === 0 ? (
-          <p className="muted">No configured worker matches this builder's selector: its requests wait forever.</p>
+          <p className="muted">
+            {pending.some((request) => whyWaiting(request)) ? (
+              // A pool decided about its requests: an on-demand instance can run them, when it may start.
+              <>
+                No worker matches this builder's selector now: its requests wait for an on-demand instance (see <Link to="/cost">on-demand cost</Link>).
+              </>
+            ) : (
+              "No configured worker matches this builder's selector: its requests wait forever."
+            )}
+          </p>
         ) : (
           <ul className="worker-list" aria-labelledby="workers-title">
             {detail.data.workers.map((workerName) => {

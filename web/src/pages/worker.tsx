@@ -1,7 +1,8 @@
 /**
  * One worker: its state, dimensions and what its agent reported (os, arch,
  * hostname, agent version, admin), where it comes from (the config file or
- * a volunteer's application) and its maintenance windows, its uptime over 7
+ * a volunteer's application, or an on-demand pool with the instance's state,
+ * life and cost) and its maintenance windows, its uptime over 7
  * and 30 days and how many builds it ran, the builds it runs now and its
  * recent builds, paged with `?before=`. With a token, a registered worker
  * can be retired here; a retired worker's page still shows its history.
@@ -9,18 +10,20 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { ApiError, apiPost, type RetiredWorkerJson, type WorkerJson } from '../api/client.js';
+import { ApiError, apiPost, type InstanceJson, type RetiredWorkerJson, type WorkerJson } from '../api/client.js';
 import { queryKeys, useApplications, useBuilds, useRetiredWorkers, useWorker } from '../api/queries.js';
 import { useToken } from '../api/token.js';
 import { WorkerAdmins } from '../components/admin-contact.js';
 import { parseCursor } from '../components/build-list.js';
 import { BuildPager, BuildTable } from '../components/build-table.js';
+import { InstanceSummary } from '../components/instance-state.js';
 import { DimensionPills } from '../components/selector-pills.js';
 import { ErrorMessage, Loading } from '../components/states.js';
 import { Ago, formatDuration } from '../components/time.js';
 import { Uptime } from '../components/uptime.js';
 import { WorkerStateBadge } from '../components/worker-state-badge.js';
 import '../components/farm-views.css';
+import { connectDelay, formatMoney, instanceReason, notConnectedText } from './cost-view.js';
 
 const PAGE = 30;
 /** What the agent reports that is worth a line of its own, in this order. */
@@ -164,7 +167,27 @@ export function WorkerPage() {
 
 /** "from the config file", or "joined via application #N" (the number needs the token: applications are the operators'). */
 function WorkerSource({ worker }: { worker: WorkerJson }) {
+  if (worker.instance) return <InstanceSource instance={worker.instance} />;
+  if (worker.source === 'latent') return <span>an on-demand pool</span>;
   return worker.source === 'config' ? <span>the master's config file</span> : <RegisteredSource worker={worker} />;
+}
+
+/** An on-demand instance: its pool and provider, state, life and cost so far. */
+function InstanceSource({ instance }: { instance: InstanceJson }) {
+  const connected = connectDelay(instance);
+  const reason = instanceReason(instance);
+  return (
+    <>
+      <InstanceSummary instance={instance} />
+      <br />
+      <span className="muted">
+        {instance.provider} instance{instance.provider_id ? ` ${instance.provider_id}` : ''}, started <Ago at={instance.started_at} />,{' '}
+        {connected === null ? `${notConnectedText(instance)} connected` : `connected after ${formatDuration(connected)}`}, {instance.builds} build
+        {instance.builds === 1 ? '' : 's'}, cost {formatMoney(instance.cost)}
+        {reason && ` — ${reason}`}
+      </span>
+    </>
+  );
 }
 
 function RegisteredSource({ worker }: { worker: WorkerJson }) {

@@ -2,13 +2,16 @@
  * Workers: every worker (the config file's and those that joined through
  * an application) with its state (icon and word), its dimensions, who looks
  * after it, what it builds now, when it was last heard from, its uptime
- * over the last 7 days and how many builds it ran; then the retired ones,
- * whose history stays.
+ * over the last 7 days and how many builds it ran; an on-demand instance
+ * also shows its pool, instance state, age and cost (with a link to the cost
+ * page once instances ran); then the retired ones, whose history
+ * stays.
  */
 import { Link } from 'react-router';
-import { useRetiredWorkers, useWorkers } from '../api/queries.js';
+import { useInstances, useRetiredWorkers, useWorkers } from '../api/queries.js';
 import { WorkerAdmins } from '../components/admin-contact.js';
 import { DimensionPills } from '../components/selector-pills.js';
+import { InstanceSummary } from '../components/instance-state.js';
 import { ErrorMessage, Loading } from '../components/states.js';
 import { Ago } from '../components/time.js';
 import { Uptime } from '../components/uptime.js';
@@ -20,6 +23,7 @@ export function WorkersPage() {
   return (
     <>
       <CurrentWorkers />
+      <OnDemandLink />
       <RetiredWorkers />
     </>
   );
@@ -64,6 +68,11 @@ function CurrentWorkers() {
                           (joined)
                         </span>
                       )}
+                      {worker.instance && (
+                        <div>
+                          <InstanceSummary instance={worker.instance} />
+                        </div>
+                      )}
                     </td>
                     <td>
                       <WorkerStateBadge state={worker.state} />
@@ -102,6 +111,23 @@ function CurrentWorkers() {
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * With on-demand instances (running now, or in the last 31 days): how many
+ * run, and the way to their spend and history. Not from /cost, which a
+ * master without pools answers with 503.
+ */
+function OnDemandLink() {
+  const workers = useWorkers();
+  const instances = useInstances(31);
+  const running = (workers.data ?? []).filter((w) => w.instance !== null && w.instance.stopped_at === null).length;
+  if (running === 0 && !instances.data?.length) return null;
+  return (
+    <p>
+      On-demand instances: {running} running. <Link to="/cost">Spend, budget and instances</Link>
+    </p>
   );
 }
 

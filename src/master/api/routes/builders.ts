@@ -7,10 +7,11 @@ import type { MasterControl } from '../control.js';
 import { findBuilder } from '../lookups.js';
 import type { ApiRouter } from '../route.js';
 import { BuilderDetailJson, BuilderListJson, NameParams } from '../schemas.js';
-import { builderJson, requestJson } from '../views.js';
+import type { LatentControl } from '../../latent/pool-service.js';
+import { builderJson, waitingRequestJson } from '../views.js';
 
 /** `GET /api/v1/builders`, `GET /api/v1/builders/:name`. */
-export function registerBuilderRoutes(api: ApiRouter, control: MasterControl): void {
+export function registerBuilderRoutes(api: ApiRouter, control: MasterControl, latent?: Pick<LatentControl, 'waitingReason'>): void {
   api.route({
     method: 'GET',
     url: '/api/v1/builders',
@@ -42,7 +43,7 @@ export function registerBuilderRoutes(api: ApiRouter, control: MasterControl): v
       ]);
       return {
         builder: builderJson(builder, lastBuilds[0]),
-        pending: queued.filter((request) => request.builder === builder.name).map(requestJson),
+        pending: queued.filter((request) => request.builder === builder.name).map((request) => waitingRequestJson(request, latent)),
         workers: workers
           .filter((worker) => workerMatchesBuilder(builder.workers, worker.name, worker.dimensions))
           .map((worker) => worker.name),

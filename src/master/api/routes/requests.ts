@@ -2,15 +2,19 @@
  * Build requests: forcing a builder, the queue, and cancelling a queued
  * request.
  */
+import type { BuildRequest } from '../../domain.js';
 import { ShepherdError } from '../../errors.js';
+import type { LatentControl } from '../../latent/pool-service.js';
 import type { MasterControl } from '../control.js';
 import { findBuilder } from '../lookups.js';
 import type { ApiRouter } from '../route.js';
 import { ForceBody, IdParams, NameParams, RequestEnvelopeJson, RequestJson, RequestListJson } from '../schemas.js';
-import { requestJson } from '../views.js';
+import { requestJson, waitingRequestJson } from '../views.js';
 
 /** `POST /api/v1/builders/:name/force` and the `/api/v1/requests` routes. */
-export function registerRequestRoutes(api: ApiRouter, control: MasterControl): void {
+export function registerRequestRoutes(api: ApiRouter, control: MasterControl, latent?: Pick<LatentControl, 'waitingReason'>): void {
+  const withWaiting = (request: BuildRequest) => waitingRequestJson(request, latent);
+
   api.route({
     method: 'POST',
     url: '/api/v1/builders/:name/force',
@@ -44,7 +48,7 @@ export function registerRequestRoutes(api: ApiRouter, control: MasterControl): v
     tag: 'requests',
     response: RequestListJson,
     async handler() {
-      return { requests: (await control.store.listQueuedRequests()).map(requestJson) };
+      return { requests: (await control.store.listQueuedRequests()).map(withWaiting) };
     },
   });
 
@@ -60,7 +64,7 @@ export function registerRequestRoutes(api: ApiRouter, control: MasterControl): v
     async handler({ params }) {
       const request = await control.store.getRequest(params.id);
       if (!request) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no build request with id ${params.id}`);
-      return requestJson(request);
+      return withWaiting(request);
     },
   });
 
