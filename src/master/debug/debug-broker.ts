@@ -130,12 +130,18 @@ export class DebugBroker {
   /**
    * Asks the build's worker for a session. Throws SHEPHERD_E_NOT_FOUND for
    * an unknown build and SHEPHERD_E_CONFLICT when its worker is not
-   * connected; everything after that (refusal included) reaches the client.
+   * connected or is a Buildbot worker (which cannot offer one); everything after that (refusal included) reaches the client.
    */
   async open(request: DebugRequest, client: DebugClient): Promise<DebugClientHandle> {
     const { store, clock, logger } = this.#deps;
     const build = await store.getBuild(request.buildId);
     if (!build) throw new ShepherdError('SHEPHERD_E_NOT_FOUND', `no build with id ${request.buildId}`);
+    if (this.#deps.config.workers.some((w) => w.name === build.worker && w.protocol === 'buildbot')) {
+      throw new ShepherdError(
+        'SHEPHERD_E_CONFLICT',
+        `worker ${build.worker}, which ran build ${build.id}, is a Buildbot worker: debug sessions are unavailable there (buildbot-worker offers no interactive shell)`,
+      );
+    }
     const channel = this.#deps.connectionOf(build.worker);
     if (!channel) {
       throw new ShepherdError('SHEPHERD_E_CONFLICT', `worker ${build.worker}, which ran build ${build.id}, is not connected; a debug session needs it online`);
