@@ -27,8 +27,6 @@ import {
   type ManagedProcess,
 } from './helpers/farm.js';
 
-/** The sample build of test/buildbot-worker.test.ts: both streams, UTF-8, a long line, no final newline. */
-
 function config(port: number, buildbotPort: number): string {
   const sample = `[{ name: sample, run: ${JSON.stringify(SAMPLE)}, env: { GREETING: "hi there" } }]`;
   return `# shepherd.yml
@@ -49,6 +47,11 @@ builders:
     workers: [bb]
     steps:
       - { name: sleep, run: "echo started; sleep 60; echo never" }
+  - name: red
+    workers: [bb]
+    keep_workdir_on_failure: true
+    steps:
+      - { name: fail, run: "echo broken; exit 2" }
 `;
 }
 
@@ -191,6 +194,19 @@ describe('a Buildbot worker on a real master', () => {
     }
     // The right worker was not disturbed.
     expect(await worker('bb')).toMatchObject({ connected: true, protocol: 'buildbot' });
+  });
+
+  it('says on a failed build that a Buildbot worker cannot keep its tree (keep_workdir_on_failure is not attempted)', async () => {
+    const forced = await cli(['force', 'red', '--wait', '--json']);
+    // A red build makes `force --wait` exit non-zero.
+    expect(forced.code, forced.stderr).not.toBe(0);
+    const { id } = JSON.parse(forced.stdout) as { id: number };
+    const build = await apiGet<{ result: string; steps: { id: number }[]; properties: Record<string, string> }>(url, `/builds/${id}`);
+    expect(build.result).toBe('FAILURE');
+    expect(await stepLog(build.steps[0]!.id)).toBe('broken\n');
+    const { properties } = build;
+    expect(properties.workdir_not_kept).toBe("worker bb is a Buildbot worker, which cannot keep a build's tree");
+    expect(properties.workdir_kept).toBeUndefined();
   });
 
   it('refuses a debug session on its build, saying it is a Buildbot worker', async () => {

@@ -50,7 +50,7 @@ import type { MaintenanceWindow, RegisteredWorker, Store, WorkerSession } from '
 import { nightlyProblem } from '../schedulers/nightly.js';
 import { WorkerCredentials, type Authentication, type TokenCredential, type WorkerVerdict } from '../workers/credentials.js';
 import type { ConnectedWorker, WorkerSessionHandler } from '../workers/connected-worker.js';
-import { askToKeepWorkdir } from './keep-workdir.js';
+import { askToKeepWorkdir, keptProperties } from './keep-workdir.js';
 import { RequestQueue } from './request-queue.js';
 
 /** The name of the try patch in the checkout step's own directory on the worker. */
@@ -899,9 +899,12 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     this.#active.delete(build.id);
     this.#workers.get(build.worker)?.builds.delete(build.id);
     // Before the next build of this builder can start (dispatch runs later): the tree is still this build's.
-    askToKeepWorkdir(this.#workers.get(build.worker)?.connection ?? null, build, active.builder, active.builder.name, this.#log);
+    const notKept = askToKeepWorkdir(this.#workers.get(build.worker)?.connection ?? null, build, active.builder, active.builder.name, this.#log);
+    // Known now (the worker cannot keep it): said on the build, like a worker's own refusal.
+    const finished = notKept === null ? build : await this.store.updateBuildProperties(build.id, keptProperties({ path: null, reason: notKept }));
+    active.build = finished;
     this.#log.info({ build: build.id, builder: build.builder, number: build.number, result, requeued: requeue }, 'build finished');
-    this.events.emit('build:finished', { build, request, requeued: requeue });
+    this.events.emit('build:finished', { build: finished, request, requeued: requeue });
     if (requeue) {
       // Every request the build served (collapsed ones too) is queued again in the store.
       for (const queued of await this.store.listQueuedRequests()) {

@@ -31,11 +31,13 @@ describe('askToKeepWorkdir', () => {
   it('asks a connection that can keep, and nobody when the worker is away or cannot', () => {
     const worker = new KeepingWorker('w1');
     const build = { id: 7, worker: 'w1', result: 'FAILURE' } as Build;
-    askToKeepWorkdir(worker, build, builder, 'unix-tests', log);
-    askToKeepWorkdir(worker, { ...build, result: 'SUCCESS' }, builder, 'unix-tests', log);
+    expect(askToKeepWorkdir(worker, build, builder, 'unix-tests', log)).toBeNull();
+    expect(askToKeepWorkdir(worker, { ...build, result: 'SUCCESS' }, builder, 'unix-tests', log)).toBeNull();
     expect(worker.asked).toEqual([[7, 'unix-tests']]);
-    expect(() => askToKeepWorkdir(null, build, builder, 'unix-tests', log)).not.toThrow();
-    expect(() => askToKeepWorkdir(new TestWorker('w1'), build, builder, 'unix-tests', log)).not.toThrow();
+    // Not asked: the reason is known at once, for the build's workdir_not_kept.
+    expect(askToKeepWorkdir(null, build, builder, 'unix-tests', log)).toBe('worker w1 was not connected when the build ended');
+    const buildbot = Object.assign(new TestWorker('w1'), { protocol: 'buildbot' as const });
+    expect(askToKeepWorkdir(buildbot as unknown as TestWorker, build, builder, 'unix-tests', log)).toBe("worker w1 is a Buildbot worker, which cannot keep a build's tree");
   });
 });
 

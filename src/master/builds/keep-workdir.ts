@@ -39,19 +39,23 @@ function canKeep(connection: ConnectedWorker): connection is ConnectedWorker & K
  * builder wants it and the build is red. `connection` is the worker's live
  * connection (null when it is away: the next build will reuse the tree, so
  * there is nothing to keep any more). `builderDir` is the directory the
- * coordinator gave the build's steps.
+ * coordinator gave the build's steps. Returns why the tree is not kept when
+ * that is known now (the worker is away, or its protocol cannot keep trees),
+ * for the build's `workdir_not_kept`; null when nothing was wanted or the
+ * worker was asked (its answer comes later).
  */
-export function askToKeepWorkdir(connection: ConnectedWorker | null, build: Build, builder: BuilderConfig, builderDir: string, log: Logger): void {
-  if (!shouldKeepWorkdir(builder, build.result)) return;
+export function askToKeepWorkdir(connection: ConnectedWorker | null, build: Build, builder: BuilderConfig, builderDir: string, log: Logger): string | null {
+  if (!shouldKeepWorkdir(builder, build.result)) return null;
   if (!connection) {
     log.info({ build: build.id, worker: build.worker }, 'cannot keep the failed build\'s tree: its worker is not connected');
-    return;
+    return `worker ${build.worker} was not connected when the build ended`;
   }
   if (!canKeep(connection)) {
     log.info({ build: build.id, worker: build.worker, protocol: connection.protocol }, 'cannot keep the failed build\'s tree: the worker\'s protocol has no way to');
-    return;
+    return `worker ${build.worker} is a ${connection.protocol === 'buildbot' ? 'Buildbot' : connection.protocol} worker, which cannot keep a build's tree`;
   }
   connection.keepWorkdir(build.id, builderDir);
+  return null;
 }
 
 /** The build properties recording a worker's answer. */
