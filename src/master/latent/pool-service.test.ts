@@ -13,6 +13,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { createTestControl, type TestControl } from '../api/test-control.js';
 import { ManualClock } from '../clock.js';
+import { parseConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { createSmtpMailer } from '../notify/mailer.js';
 import { startSmtpServer, type TestSmtpServer } from '../notify/test-servers.js';
 import { hashSecret } from '../secrets.js';
@@ -108,9 +110,9 @@ describe('pool service', () => {
     return startService();
   }
 
-  async function startService(): Promise<PoolService> {
+  async function startService(config: Readonly<Config> = control.config): Promise<PoolService> {
     service = await startPoolService({
-      config: control.config,
+      config,
       store: control.store,
       events: control.events,
       clock,
@@ -126,14 +128,14 @@ describe('pool service', () => {
   }
 
   /** A master restart: the service stops, and the coordinator forgets its on-demand workers, as a new process would not know them. */
-  async function restart(): Promise<PoolService> {
+  async function restart(config?: Readonly<Config>): Promise<PoolService> {
     await service!.stop();
     for (const view of await control.workers()) {
       if (view.source !== 'latent') continue;
       control.disconnect(view.name, 'master restarted');
       control.removeLatentWorker(view.name, 'master restarted');
     }
-    return startService();
+    return startService(config);
   }
 
   /** The instance boots: its agent authenticates with the token and connects. Resolves with its session secret. */
@@ -419,6 +421,24 @@ fleet: { announce: [announce@example.org] }
       await service!.tick();
       expect(smtp.messages).toHaveLength(2);
     });
+
+    it('prices an instance at its pool’s cost_per_hour when it started: a later config change does not re-price it', async () => {
+      await setup(`${BUILDERS}${pool('cost_per_hour: 10')}
+budget: { monthly: 1000 }
+`);
+      const first = await force();
+      await service!.tick();
+      await boot('cloud-1');
+      await control.buildStarted(first.id);
+      clock.advance(HOUR);
+      const dearer = parseConfig(parseYaml(`${BUILDERS}${pool('cost_per_hour: 1000')}
+budget: { monthly: 1000 }
+`), 'test.yml', '/tmp');
+      await restart(dearer);
+      expect((await service!.cost()).spent).toBeCloseTo(10);
+      const [instance] = await service!.instances({ days: 1 });
+      expect(instance!.cost).toBeCloseTo(10);
+    });
   });
 
   describe('reconciliation at start', () => {
@@ -538,6 +558,7 @@ describe('startFailures', () => {
       name: `${pool}-1`,
       pool,
       provider: 'local',
+      costPerHour: 0,
       masterId: 'm',
       startedAt,
       providerId: null,

@@ -150,8 +150,8 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
   // Record updates go out one after another, in the order things happened.
   let writes: Promise<unknown> = Promise.resolve();
 
-  const costOf = (record: Pick<LatentInstanceRecord, 'pool' | 'startedAt' | 'stoppedAt'>, now: number) =>
-    hoursWithin(record, record.startedAt, Number.POSITIVE_INFINITY, now) * (prices.get(record.pool) ?? 0);
+  const costOf = (record: Pick<LatentInstanceRecord, 'startedAt' | 'stoppedAt' | 'costPerHour'>, now: number) =>
+    hoursWithin(record, record.startedAt, Number.POSITIVE_INFINITY, now) * record.costPerHour;
 
   const viewOf = (record: LatentInstanceRecord): LatentInstanceView => ({
     id: record.id,
@@ -403,6 +403,7 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
         startedAt: now,
         tokenHash: hashSecret(token),
         tokenExpiresAt: now + pool.start_timeout,
+        costPerHour: pool.cost_per_hour,
       });
     } catch (error) {
       log.warn({ err: error, instance: name }, 'could not record a new on-demand instance; trying at the next decision');

@@ -15,6 +15,7 @@ function instance(overrides: Partial<NewLatentInstance> = {}): NewLatentInstance
     startedAt: T0,
     tokenHash: 'a'.repeat(64),
     tokenExpiresAt: T0 + 600_000,
+    costPerHour: 0.25,
     ...overrides,
   };
 }
@@ -58,6 +59,7 @@ describe.each(DATABASES)('on-demand instances on %s', (kind) => {
       tokenHash: 'a'.repeat(64),
       tokenExpiresAt: T0 + 600_000,
       sessionHash: null,
+      costPerHour: 0.25,
     });
     expect(await store.getLatentInstance(created.id)).toEqual(created);
   });
@@ -96,6 +98,8 @@ describe.each(DATABASES)('on-demand instances on %s', (kind) => {
       tokenHash: null,
       tokenExpiresAt: null,
       sessionHash: 'b'.repeat(64),
+      // Set at the start only: a patch never re-prices an instance.
+      costPerHour: 0.25,
     });
     expect(await store.getLatentInstance(id)).toEqual(stopped);
   });

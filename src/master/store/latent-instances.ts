@@ -29,6 +29,8 @@ export interface NewLatentInstance {
   /** SHA-256 of the one-time token the agent connects with, and when it expires. */
   tokenHash: string;
   tokenExpiresAt: Millis;
+  /** The pool's cost_per_hour at its start: what it costs, whatever the config says later. */
+  costPerHour: number;
 }
 
 /** An instance's record. */
@@ -92,6 +94,7 @@ function toRecord(row: Row): LatentInstanceRecord {
     tokenHash: row.token_hash,
     tokenExpiresAt: row.token_expires_at,
     sessionHash: row.session_hash,
+    costPerHour: Number(row.cost_per_hour),
   };
 }
 
@@ -129,6 +132,7 @@ export async function createLatentInstance(db: Db, instance: NewLatentInstance):
       started_at: instance.startedAt,
       token_hash: instance.tokenHash,
       token_expires_at: instance.tokenExpiresAt,
+      cost_per_hour: instance.costPerHour,
     })
     // No conflict target: the only unique key an insert can hit is the partial one on alive
     // names (the id is generated), and naming it would repeat the index's predicate.

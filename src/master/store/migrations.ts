@@ -521,6 +521,8 @@ function latent(dialect: Dialect): Migration {
         .addColumn('token_hash', 'text')
         .addColumn('token_expires_at', 'bigint')
         .addColumn('session_hash', 'text')
+        // The pool's price when it started: a later config change does not re-price the past.
+        .addColumn('cost_per_hour', 'double precision', (c) => c.notNull().defaultTo(0))
         .execute();
       // Two masters (or two racing starts) choosing one name: one alive instance wins. Like
       // applications_pending_name, createLatentInstance's insert names no conflict target, so its

@@ -339,6 +339,8 @@ export interface LatentInstancesTable {
   token_expires_at: number | null;
   /** SHA-256 (hex) of the session secret given at the first connection. */
   session_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The pool's cost_per_hour when it started. */
+  cost_per_hour: ColumnType<number, number | undefined, never>;
 }
 
 /** The whole schema, for `Kysely<Tables>`. */
