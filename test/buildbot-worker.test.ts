@@ -8,7 +8,7 @@
  * handing `got_revision` back as a build property.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
@@ -66,6 +66,24 @@ function config(repository: string) {
           name: 'make',
           run: 'mkdir -p out/sub && printf "artifact one\\n" > out/a.txt && printf "two" > out/sub/b.txt && head -c 5000 /dev/zero > out/big.txt && echo made',
           artifacts: { globs: ['out/**/*.txt'], max_file: '4KB' },
+        }],
+      },
+      {
+        name: 'tree',
+        workers: ['bb'],
+        steps: [{
+          name: 'make',
+          run: [
+            'mkdir -p out/sub/deep out/empty-dir',
+            'printf "top\\n" > out/top.txt',
+            'printf "\\000\\001\\377binary" > out/sub/raw.bin',
+            'seq 1 400 > out/sub/deep/numbers.txt',
+            ': > out/sub/deep/empty',
+            'head -c 6000 /dev/urandom > out/sub/huge.bin',
+            'head -c 3000 /dev/urandom > out/.hidden',
+            'echo made',
+          ].join(' && '),
+          artifacts: { globs: ['out/**'], max_file: '4KB' },
         }],
       },
       {
@@ -247,6 +265,21 @@ async function runDirect(stepId: number, command: Partial<StepCommand>) {
   return { ...finished, log: Buffer.concat(direct.get(stepId)!.output).toString('utf8'), seqs: direct.get(stepId)!.seqs };
 }
 
+/** The first directory named `name` under `root` for which `accept` holds (depth-first). */
+function findDir(root: string, name: string, accept: (dir: string) => boolean): string {
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const path = join(root, entry.name);
+    if (entry.name === name && accept(path)) return path;
+    try {
+      return findDir(path, name, accept);
+    } catch {
+      // not below this one
+    }
+  }
+  throw new Error(`no directory ${name} under ${root}`);
+}
+
 describe('Debian buildbot-worker 3.7 on the msgpack protocol', () => {
   it('connects with its password; its info/admin is the contact, its os-release the dimensions', async () => {
     const bb = (await coordinator.workers()).find((w) => w.name === 'bb')!;
@@ -312,6 +345,30 @@ describe('Debian buildbot-worker 3.7 on the msgpack protocol', () => {
     expect(readFileSync(join(root, 'data', stored.path!), 'utf8')).toBe('artifact one\n');
     expect(readFileSync(join(root, 'data', byName.get('out/sub/b.txt')!.path!), 'utf8')).toBe('two');
     expect(logs[0]).toContain('[shepherd] artifacts: sending 2 file(s), skipping 1\n');
+  });
+
+  it('collects a whole tree (out/**) with one upload_directory: the same names, bytes and skips as file by file', async () => {
+    const commands = (name: string) => worker.log().split(name).length - 1;
+    const [directoriesBefore, filesBefore] = [commands('WorkerDirectoryUploadCommand'), commands('WorkerFileUploadCommand')];
+    const { build, steps, logs } = await runBuild('tree');
+    expect(build.result, logs[0]).toBe('SUCCESS');
+    // One archive of out/, and not one upload_file (there is no properties file either).
+    expect(commands('WorkerDirectoryUploadCommand') - directoriesBefore, worker.log().slice(-3000)).toBeGreaterThan(0);
+    expect(commands('WorkerFileUploadCommand') - filesBefore).toBe(0);
+    const files = await store.listStepFiles({ stepId: steps[0]!.id });
+    const byName = new Map(files.map((f) => [f.name, f]));
+    expect(files.map((f) => f.name)).toEqual(['out/.hidden', 'out/sub/deep/empty', 'out/sub/deep/numbers.txt', 'out/sub/huge.bin', 'out/sub/raw.bin', 'out/top.txt']);
+    const workdir = findDir(join(root, 'bb'), 'out', (dir) => existsSync(join(dir, 'sub', 'huge.bin')));
+    for (const name of ['out/.hidden', 'out/sub/deep/empty', 'out/sub/deep/numbers.txt', 'out/sub/raw.bin', 'out/top.txt']) {
+      const stored = byName.get(name)!;
+      expect(stored.skipped, name).toBeNull();
+      expect(readFileSync(join(root, 'data', stored.path!)), name).toEqual(readFileSync(join(workdir, '..', name)));
+    }
+    const huge = byName.get('out/sub/huge.bin')!;
+    expect(huge.path).toBeNull();
+    expect(huge.size).toBe(6000);
+    expect(huge.skipped).toBe('larger than the limit of 4 KiB per file');
+    expect(logs[0]).toContain('[shepherd] artifacts: sending 5 file(s), skipping 1\n[shepherd] artifacts: skipping out/sub/huge.bin (5.9 KiB): larger than the limit of 4 KiB per file\n');
   });
 
   it('checks out a real git repository and hands got_revision to the next step', async () => {

@@ -3,7 +3,8 @@
  * short series of Buildbot remote commands (`rmdir`/`mkdir` of its
  * directories, `download_file` of its files, `shell`, then `stat` and
  * `upload_file` of its properties file, and `glob`/`stat`/`upload_file` of
- * the files it collects), so that a build behaves, and logs, as on a
+ * the files it collects, or one `upload_directory` for a glob that names a
+ * whole tree, see directory-upload.ts), so that a build behaves, and logs, as on a
  * Shepherd agent. Output is not resumable: a Buildbot worker that loses its
  * connection kills its command, and the coordinator retries the build.
  */
@@ -29,6 +30,7 @@ import {
 import type { Clock } from '../clock.js';
 import type { UploadReceiver, UploadSink } from '../files/upload-sink.js';
 import type { ConnectedWorker, WorkerCapabilities, WorkerSessionHandler } from '../workers/connected-worker.js';
+import { readTarEntries, tarByteCap, TarSpool, treeGlobDir, type TarFile } from './directory-upload.js';
 import { RemoteCommands, updateText, type CommandEnd, type CommandHandlers } from './remote-commands.js';
 import { ConnectionClosedError, type MsgpackSession } from './session.js';
 import { OutputTranslator, pythonGlob, shellArgs, shellOutcome, stepPaths, type StepPaths } from './step-plan.js';
@@ -62,6 +64,20 @@ interface RunningStep {
 }
 
 const NEWLINE = 0x0a;
+
+/** Where a collected file's bytes are: on the worker (`upload_file` of `path`), or in a received archive. */
+type FileSource = { spool: TarSpool; file: TarFile };
+
+/** What one collect entry's globs found. */
+interface Found {
+  files: FoundFile[];
+  problems: string[];
+  /** Files found in a directory archive, by name (the others are read on the worker). */
+  inArchive: Map<string, FileSource>;
+  /** Archives received for the entry; removed once its files are sent. */
+  spools: TarSpool[];
+}
+
 // Each glob, stat and upload is a round trip: bound the work one step's collect can cause.
 const MAX_FILES_PER_ENTRY = 1000;
 const BLOCK_BYTES = 64 * 1024;
@@ -262,7 +278,9 @@ export class BuildbotConnection implements ConnectedWorker {
     }
     const blocks: Buffer[] = [];
     const read = await this.#command(step, 'upload_file', { path, maxsize: MAX_PROPERTIES_BYTES + 1, blocksize: BLOCK_BYTES, keepstamp: false }, {
-      write: (data) => blocks.push(data),
+      write: (data) => {
+        blocks.push(data);
+      },
     });
     if (read.rc !== 0 || read.failure) {
       this.#say(step, `cannot read ${where}: ${describeFailure(read)}`);
@@ -280,38 +298,54 @@ export class BuildbotConnection implements ConnectedWorker {
       return;
     }
     for (const entry of collect) {
-      const what = entry.kind === 'artifact' ? 'artifacts' : 'test results';
-      const { files, problems } = await this.#find(step, paths, entry.globs);
-      const planned = planUploads(entry, files.slice(0, MAX_FILES_PER_ENTRY));
-      const skipped = planned.filter((f) => f.skip);
-      if (files.length === 0) this.#say(step, `${what}: no file matched ${entry.globs.join(', ')}`);
-      else this.#say(step, `${what}: sending ${planned.length - skipped.length} file(s)${skipped.length ? `, skipping ${skipped.length}` : ''}`);
-      if (files.length > planned.length) this.#say(step, `${what}: only the first ${MAX_FILES_PER_ENTRY} files are collected`);
-      for (const file of skipped) this.#say(step, `${what}: skipping ${file.name} (${formatBytes(file.size)}): ${file.skip}`);
-      for (const problem of problems) this.#say(step, `${what}: ${problem}`);
-      for (const file of planned) {
-        try {
-          await this.#send(step, file);
-        } catch (error) {
-          if (error instanceof ConnectionClosedError) throw error;
-          this.#say(step, `${what}: ${file.name}: ${(error as Error).message}`);
-        }
+      const found: Found = { files: [], problems: [], inArchive: new Map(), spools: [] };
+      try {
+        await this.#find(step, paths, entry, found);
+        await this.#collectEntry(step, entry, found);
+      } finally {
+        await Promise.all(found.spools.map((spool) => spool.remove()));
       }
     }
   }
 
-  /** The regular files the globs match under the working directory, by name, each once. */
-  async #find(step: RunningStep, paths: StepPaths, globs: readonly string[]): Promise<{ files: FoundFile[]; problems: string[] }> {
+  /** Plans one entry's found files and sends them, with the agent's notes. */
+  async #collectEntry(step: RunningStep, entry: CollectEntry, { files, problems, inArchive }: Found): Promise<void> {
+    const what = entry.kind === 'artifact' ? 'artifacts' : 'test results';
+    const planned = planUploads(entry, files.slice(0, MAX_FILES_PER_ENTRY));
+    const skipped = planned.filter((f) => f.skip);
+    if (files.length === 0) this.#say(step, `${what}: no file matched ${entry.globs.join(', ')}`);
+    else this.#say(step, `${what}: sending ${planned.length - skipped.length} file(s)${skipped.length ? `, skipping ${skipped.length}` : ''}`);
+    if (files.length > planned.length) this.#say(step, `${what}: only the first ${MAX_FILES_PER_ENTRY} files are collected`);
+    for (const file of skipped) this.#say(step, `${what}: skipping ${file.name} (${formatBytes(file.size)}): ${file.skip}`);
+    for (const problem of problems) this.#say(step, `${what}: ${problem}`);
+    for (const file of planned) {
+      try {
+        await this.#send(step, file, inArchive.get(file.name));
+      } catch (error) {
+        if (error instanceof ConnectionClosedError) throw error;
+        this.#say(step, `${what}: ${file.name}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * The regular files the entry's globs match under the working directory,
+   * by name, each once: a glob naming a whole tree through one archive of
+   * it, any other (or a tree whose archive could not be had) file by file.
+   */
+  async #find(step: RunningStep, paths: StepPaths, entry: CollectEntry, into: Found): Promise<void> {
     const { relative, sep } = this.#layout.windows ? win32 : posix;
     const found = new Map<string, FoundFile>();
-    const problems: string[] = [];
-    for (const glob of globs) {
+    const problems = into.problems;
+    for (const glob of entry.globs) {
       const problem = globProblem(glob);
       if (problem) {
         problems.push(problem);
         continue;
       }
       const matches = globMatcher(glob);
+      const dir = treeGlobDir(glob);
+      if (dir && (await this.#findInArchive(step, paths, entry, dir, matches, found, into))) continue;
       const listed = await this.#command(step, 'glob', { path: join(this.#layout, paths.workdir, pythonGlob(glob)) });
       const list = listed.values.get('files');
       if (listed.rc !== 0 || !Array.isArray(list)) {
@@ -326,12 +360,56 @@ export class BuildbotConnection implements ConnectedWorker {
         if (stat?.regular) found.set(name, { name, path: match, size: stat.size });
       }
     }
-    const files = [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { files, problems };
+    into.files = [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Finds a tree's files through one `upload_directory` of `dir`; false when
+   * the archive could not be had (no such directory, larger than its cap, a
+   * failure on the worker), so that the caller looks file by file instead.
+   */
+  async #findInArchive(
+    step: RunningStep,
+    paths: StepPaths,
+    entry: CollectEntry,
+    dir: readonly string[],
+    matches: (name: string) => boolean,
+    found: Map<string, FoundFile>,
+    into: Found,
+  ): Promise<boolean> {
+    const where = dir.join('/');
+    const spool = await TarSpool.create(tarByteCap(entry));
+    into.spools.push(spool);
+    const sent = await this.#command(step, 'upload_directory', {
+      path: join(this.#layout, paths.workdir, dir.join(this.#layout.windows ? '\\' : '/')),
+      maxsize: spool.cap,
+      blocksize: BLOCK_BYTES,
+      compress: null,
+    }, { write: (data) => spool.write(data) });
+    await spool.complete();
+    if (sent.rc !== 0 || sent.failure) {
+      this.#deps.logger.info({ worker: this.name, step: step.id, dir: where, received: spool.bytes, reason: describeFailure(sent) }, 'no archive of a collected directory; collecting its files one by one');
+      return false;
+    }
+    let archive: Awaited<ReturnType<typeof readTarEntries>>;
+    try {
+      archive = await readTarEntries(spool.read(), dir);
+    } catch (error) {
+      into.problems.push(`cannot read the archive of ${where} the worker sent: ${(error as Error).message}`);
+      return true;
+    }
+    into.problems.push(...archive.problems);
+    for (const file of archive.files) {
+      if (found.size >= MAX_FILES_PER_ENTRY) break;
+      if (found.has(file.name) || !matches(file.name)) continue;
+      found.set(file.name, { name: file.name, path: `${where} (archive)`, size: file.size });
+      into.inArchive.set(file.name, { spool, file });
+    }
+    return true;
   }
 
   /** Sends one planned file to the upload sink (announced as skipped when the limits leave it out). */
-  async #send(step: RunningStep, file: PlannedFile): Promise<void> {
+  async #send(step: RunningStep, file: PlannedFile, source?: FileSource): Promise<void> {
     const uploads = this.#uploads!;
     const { kind, name, size } = file;
     if (file.skip) {
@@ -340,6 +418,10 @@ export class BuildbotConnection implements ConnectedWorker {
     }
     const uploadId = ++this.#lastUploadId;
     guard(() => uploads.begin({ type: 'upload_begin', step_id: step.id, upload_id: uploadId, kind, name, size }));
+    if (source) {
+      await this.#sendFromArchive(step, uploadId, source);
+      return;
+    }
     let offset = 0;
     let overflow = false;
     const sent = await this.#command(step, 'upload_file', { path: file.path, maxsize: size + 1, blocksize: BLOCK_BYTES, keepstamp: false }, {
@@ -355,6 +437,24 @@ export class BuildbotConnection implements ConnectedWorker {
     if (overflow) failed = `it grew past ${size} bytes while it was sent`;
     else if (sent.rc !== 0 || sent.failure) failed = `cannot read it: ${describeFailure(sent)}`;
     else if (offset !== size) failed = `it shrank from ${size} to ${offset} bytes while it was sent`;
+    guard(() => uploads.end({ type: 'upload_end', step_id: step.id, upload_id: uploadId, ...(failed ? { failed } : {}) }));
+  }
+
+  /** Hands a file's bytes from a received archive to the sink, as `upload_file`'s blocks would come. */
+  async #sendFromArchive(step: RunningStep, uploadId: number, { spool, file }: FileSource): Promise<void> {
+    const uploads = this.#uploads!;
+    let offset = 0;
+    let failed: string | undefined;
+    try {
+      for await (const block of spool.readFile(file, BLOCK_BYTES)) {
+        guard(() => uploads.data({ kind: 'upload', upload_id: uploadId, offset }, block as Buffer));
+        offset += (block as Buffer).length;
+      }
+    } catch (error) {
+      if (!(error instanceof Error) || error.message.startsWith('upload refused by the master')) throw error;
+      failed = `cannot read it from the archive: ${error.message}`;
+    }
+    if (!failed && offset !== file.size) failed = `the archive holds ${offset} of its ${file.size} bytes`;
     guard(() => uploads.end({ type: 'upload_end', step_id: step.id, upload_id: uploadId, ...(failed ? { failed } : {}) }));
   }
 }

@@ -13,8 +13,12 @@ import { ConnectionClosedError, type MsgpackSession } from './session.js';
 export interface CommandHandlers {
   /** One `update` entry (`stdout`, `stderr`, `header`, `rc`, `files`, `stat`, ...), in arrival order. */
   update?(key: string, value: unknown): void;
-  /** `upload_file`: the next block of the file. */
-  write?(data: Buffer): void;
+  /**
+   * `upload_file`, `upload_directory`: the next block. A promise holds the
+   * worker's next block until it settles (the worker waits for each answer);
+   * a rejection fails the command on the worker.
+   */
+  write?(data: Buffer): void | Promise<void>;
   /** `download_file`: up to `length` further bytes (empty: the end). */
   read?(length: number): Buffer;
 }
@@ -108,8 +112,7 @@ export class RemoteCommands {
       case 'update_upload_file_write':
       case 'update_upload_directory_write': {
         if (!Buffer.isBuffer(message.args)) throw new ProtocolError(`${message.op} whose args are not bytes`);
-        command.handlers.write?.(message.args);
-        return null;
+        return command.handlers.write?.(message.args) ?? null;
       }
       case 'update_read_file': {
         const length = message.length;
