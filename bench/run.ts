@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs the W1-W5 workloads against real master and worker
+ * `npm run bench`: runs the W1-W6 workloads against real master and worker
  * processes and prints the figures next to their targets.
  *
  *   node dist/bench/run.js [--json] [--only W1,W3] [--profile DIR]
@@ -23,9 +23,10 @@ import { w2 } from './workloads/w2-large-log.js';
 import { w3 } from './workloads/w3-idle-workers.js';
 import { w4 } from './workloads/w4-latency.js';
 import { w5 } from './workloads/w5-grid.js';
+import { w6 } from './workloads/w6-latent.js';
 import type { Workload } from './workloads/workload.js';
 
-const WORKLOADS: readonly Workload[] = [w1, w2, w3, w4, w5];
+const WORKLOADS: readonly Workload[] = [w1, w2, w3, w4, w5, w6];
 
 const USAGE = `usage: node dist/bench/run.js [--json] [--only W1,W3] [--profile DIR] [--master-node-flags=FLAGS] [--master-log-level LEVEL]
 
