@@ -61,7 +61,10 @@ export class ManagedProcess {
     return waitFor(`${this.name} output ${pattern}`, () => {
       const match = this.stderr.match(pattern) ?? this.stdout.match(pattern);
       if (match) return match;
-      if (!this.running) throw new Error(`${this.name} exited before printing ${pattern}:\n${this.stderr.slice(-2000)}`);
+      if (!this.running) {
+        const how = this.child.signalCode ? `signal ${this.child.signalCode}` : `status ${this.child.exitCode}`;
+        throw new Error(`${this.name} exited (${how}) before printing ${pattern}:\n${this.stderr.slice(-2000)}`);
+      }
       return undefined;
     }, timeoutMs);
   }

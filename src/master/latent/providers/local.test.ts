@@ -3,10 +3,12 @@
  * (the built one-file bundle): two instances connect, a new provider (a
  * restarted master) finds them again, and stop() leaves no process behind.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ROOT,
   WORKER_BUNDLE,
   apiGet,
   freePort,
@@ -161,6 +163,26 @@ builders:
     await p.stop(id); // must not signal the test process; only drops the record
     writeFileSync(stateFile, JSON.stringify(real));
     expect(await p.status(id)).toBe('running');
+  });
+
+  it('keeps its process alive while a stop waits: a master stopping a stray instance as it starts does not exit in the middle', async () => {
+    // An agent that takes a moment to end after SIGTERM, and a "master" with nothing else holding its event loop.
+    const slow = writeFile(dir, 'slow.mjs', `
+process.on('SIGTERM', () => setTimeout(() => process.exit(0), 300));
+setInterval(() => {}, 1000);
+`);
+    const p = createLocalProvider({ baseDir, tag: TAG, bundle: slow, graceMs: 5_000 });
+    const id = await startTracked(p, spec('cloud-1'));
+    const local = join(ROOT, 'dist/src/master/latent/providers/local.js');
+    const script = `
+const { createLocalProvider } = await import(${JSON.stringify(local)});
+const p = createLocalProvider({ baseDir: ${JSON.stringify(baseDir)}, tag: ${JSON.stringify(TAG)}, bundle: ${JSON.stringify(slow)}, graceMs: 5000 });
+await p.stop(${JSON.stringify(id)});
+console.log('stopped');
+`;
+    // Node exits with status 13 when a top-level await is left pending with nothing to wait on.
+    expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })).toBe('stopped\n');
+    expect(await p.status(id)).toBe('stopped');
   });
 
   it('kills an agent that ignores SIGTERM after the grace period, with the step processes it started', async () => {

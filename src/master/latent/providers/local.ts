@@ -141,11 +141,19 @@ export function createLocalProvider({
 
   /** Waits until none of the groups has a live process; false when `ms` ran out. */
   async function groupsEnd(groups: number[], ms: number): Promise<boolean> {
-    const deadline = clock.now() + ms;
-    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-      if (!groups.some(groupAlive)) return true;
-      if (clock.now() >= deadline) return false;
-      await pause(delay);
+    // The clock's timers never keep the process alive, but a stop in flight must: a master
+    // stopping a stray instance while it starts has nothing else holding its event loop yet,
+    // and Node would exit (status 13) in the middle of the wait.
+    const keepAlive = setInterval(() => {}, 60_000);
+    try {
+      const deadline = clock.now() + ms;
+      for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+        if (!groups.some(groupAlive)) return true;
+        if (clock.now() >= deadline) return false;
+        await pause(delay);
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 
