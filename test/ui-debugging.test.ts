@@ -119,6 +119,15 @@ function alone(text: string): RegExp {
   return new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
 }
 
+/**
+ * A terminal row ending with `text`: a command's output in pipe mode, where the
+ * shell's next prompt (its stderr, a separate pipe) may be relayed before the
+ * output (its stdout) and share the row.
+ */
+function ending(text: string): RegExp {
+  return new RegExp(`${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+}
+
 /** The text of a table's body rows, one string per row. */
 async function rowTexts(page: Page, tableClass: string): Promise<string[]> {
   return page.locator(`table.${tableClass} tbody tr`).allInnerTexts();
@@ -300,7 +309,7 @@ describe('debugging failures in the browser', () => {
       await page.keyboard.press('ArrowUp');
       await page.keyboard.press('Enter');
       const pipeDir = join(dir, 'pipe-1', 'work', 'pipe-builder', 'out');
-      await visible(page, "pwd's output on pipes", pipe.locator('.xterm-rows > div', { hasText: alone(pipeDir) }), SESSION_MS);
+      await visible(page, "pwd's output on pipes", pipe.locator('.xterm-rows > div', { hasText: ending(pipeDir) }), SESSION_MS);
       // The page echoed the edited line once; the shell's own echo (bash -i on pipes) is not shown again.
       await visible(page, 'the echoed line', pipe.locator('.xterm-rows > div', { hasText: /\bpwd\s*$/ }));
       expect(await pipe.locator('.xterm-rows > div', { hasText: /^\s*pwdd?\s*$/ }).count(), 'no second echo of the line').toBe(0);
