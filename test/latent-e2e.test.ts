@@ -330,7 +330,9 @@ builders:
       const mail = await waitFor('the budget alert', () => smtp.messages.find((m) => m.subject.includes('budget')));
       expect(mail.to).toEqual(['ops@example.org']);
       expect(mail.subject).toMatch(/^Shepherd: on-demand workers at \d+% of the \d{4}-\d\d budget$/);
-      expect(mail.text).toContain('The budget is exhausted: no new instance starts until next month');
+      // Sent by the first decision past 80%: while the instance still runs (under 100%) or after (exhausted).
+      expect(mail.text).toMatch(/^On-demand workers have spent \d+\.\d\d of the monthly budget of 2\.00 in \d{4}-\d\d \(UTC\)\./);
+      expect(mail.text).toMatch(/The budget is exhausted: no new instance starts until next month|At 100% no new instance starts/);
 
       const second = await force(url, 'b1');
       const waiting = await waitFor('the budget reason', async () => (await request(url, second)).waiting ?? undefined);
