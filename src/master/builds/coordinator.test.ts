@@ -41,6 +41,10 @@ builders:
     workers: [w1]
     steps:
       - { name: chatty, run: "yes", max_log_size: 10B }
+  - name: c
+    workers: { os: linux }
+    steps:
+      - { name: only, run: "true" }
 `;
 
 describe.each(DATABASES)('coordinator (%s)', (kind) => {
@@ -222,6 +226,79 @@ describe.each(DATABASES)('coordinator (%s)', (kind) => {
     await expect(coordinator.cancelBuild(99_999, 'x')).rejects.toMatchObject({ code: 'SHEPHERD_E_NOT_FOUND' });
   });
 
+  describe('on-demand instances', () => {
+    const credential = { tokenHash: null, expiresAt: 0, sessionHash: null };
+    const view = (name: string) => () => ({
+      id: 1, name, pool: 'cloud', provider: 'local', providerId: null, state: 'connected' as const,
+      startedAt: 0, connectedAt: 0, stoppedAt: null, builds: 0, reason: null, cost: 0,
+    });
+    const instance = async (name: string) => {
+      coordinator.addLatentWorker(name, { os: 'linux' }, credential, view(name));
+      const worker = new TestWorker(name);
+      await coordinator.attach(worker, []);
+      return worker;
+    };
+
+    it('one that vanishes mid-build (its agent died, its machine is gone): the build ends RETRY at once and runs elsewhere', async () => {
+      const vm = await instance('cloud-1');
+      await coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null });
+      const first = await startedStep(vm, 1);
+      coordinator.detach(vm, 'connection reset');
+
+      const retried = next('build:finished');
+      const disconnected = next('worker:disconnected');
+      coordinator.removeLatentWorker('cloud-1', 'instance ended');
+      // Not left waiting worker_lost_after for a worker that no longer exists.
+      const { build, requeued } = await retried;
+      expect(build.result).toBe('RETRY');
+      expect(requeued).toBe(true);
+      expect((await store.getSteps(build.id))[0]!.summary).toBe('on-demand instance cloud-1 is gone: instance ended');
+      expect((await coordinator.workers()).map((w) => w.name)).not.toContain('cloud-1');
+
+      const w2 = new TestWorker('w2');
+      await coordinator.attach(w2, []);
+      expect((await startedStep(w2, 1)).buildId).not.toBe(first.buildId);
+
+      // Removed while still connected: the disconnect is announced like any other.
+      const vm2 = await instance('cloud-2');
+      const gone = next('worker:disconnected', (p) => p.worker === 'cloud-2');
+      coordinator.removeLatentWorker('cloud-2', 'on-demand instance stopped');
+      expect(await gone).toEqual({ worker: 'cloud-2', reason: 'on-demand instance stopped' });
+      expect(vm2.closedWith).toBe('on-demand instance stopped');
+      void disconnected;
+    });
+
+    it('one drained while a dispatch pass is under way is given no build: the request waits for the next pass', async () => {
+      const vms = new Map([['cloud-1', await instance('cloud-1')], ['cloud-2', await instance('cloud-2')]]);
+      let drained: string | null = null;
+      const off = events.on('build:started', ({ build }) => {
+        // One pass may have assigned both requests before its first start awaited
+        // the store: the pool drains the other instance now, to stop it.
+        if (drained !== null) return;
+        drained = build.worker === 'cloud-1' ? 'cloud-2' : 'cloud-1';
+        expect(coordinator.drainLatentWorker(drained)).toBe(true);
+      });
+      const firstStarted = next('build:started');
+      await Promise.all([
+        coordinator.force({ builder: 'b', properties: {}, reason: 't', submittedBy: null }),
+        coordinator.force({ builder: 'c', properties: {}, reason: 't', submittedBy: null }),
+      ]);
+      const { build: first } = await firstStarted;
+      // Nothing more starts: waiting for something not to happen takes a wait.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      off();
+      expect(vms.get(drained!)!.started).toEqual([]);
+      expect(await store.listBuilds({ state: 'running', limit: 10 })).toHaveLength(1);
+      const waiting = coordinator.unservedRequests();
+      expect(waiting.map((r) => r.builder)).toEqual([first.builder === 'b' ? 'c' : 'b']);
+
+      // Still queued, not lost: it starts once a worker is free.
+      const w1 = new TestWorker('w1');
+      await coordinator.attach(w1, []);
+      expect((await startedStep(w1, 1)).buildId).not.toBe(first.id);
+    });
+  });
+
   it('a restarted master resumes a running build without rerunning finished steps', async () => {
     const w1 = new TestWorker('w1');
     await coordinator.attach(w1, []);
@@ -260,7 +337,7 @@ describe.each(DATABASES)('coordinator (%s)', (kind) => {
     await coordinator.stop();
 
     const withoutB = parseConfig(parseYaml(CONFIG.replace(/  - name: b\n[\s\S]*?(?=  - name: broken)/, '')), 'test.yml', '/tmp');
-    expect(withoutB.builders.map((b) => b.name)).toEqual(['broken', 'tiny-log']);
+    expect(withoutB.builders.map((b) => b.name)).toEqual(['broken', 'tiny-log', 'c']);
     events = new MasterEventBus();
     const finished = events.once('build:finished');
     coordinator = new Coordinator({ config: withoutB, store, events, clock, logger: pino({ level: 'silent' }), apiToken: 't' });

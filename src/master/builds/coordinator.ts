@@ -212,14 +212,25 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     return true;
   }
 
-  /** Forgets a stopped instance: its connection is closed and its credentials go. */
+  /**
+   * Forgets a stopped instance: its connection is closed and its credentials
+   * go. A build it still held (its agent died mid-build and its machine is
+   * gone) cannot come back: it ends RETRY and is queued again at once,
+   * rather than waiting for a worker that no longer exists.
+   */
   removeLatentWorker(name: string, reason: string): void {
     const state = this.#workers.get(name);
     if (!state || state.source !== 'latent') return;
+    for (const id of state.builds) {
+      const active = this.#active.get(id);
+      if (active) void this.#serial(active, () => this.#giveUp(active, 'RETRY', `on-demand instance ${name} is gone: ${reason}`));
+    }
     this.#credentials.delete(name);
+    const connection = state.connection;
+    if (connection) this.detach(connection, reason); // recorded and announced like any disconnect
     state.lostTimer?.cancel();
     this.#workers.delete(name);
-    state.connection?.close(reason);
+    connection?.close(reason);
   }
 
   /**
@@ -654,8 +665,11 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
   async #startBuild(group: CollapsedGroup, workerName: string): Promise<void> {
     const request = group.head;
     const builder = this.#builders.get(request.builder)!;
-    const worker = this.#workers.get(workerName)!;
-    if (!worker.connection) {
+    // Assigned before an earlier start of this pass awaited the store: the
+    // worker may have left, been paused or been drained (an on-demand
+    // instance about to stop) since. Then the group waits for the next pass.
+    const worker = this.#workers.get(workerName);
+    if (!worker || !worker.connection || worker.paused) {
       for (const r of [group.head, ...group.merged]) this.#queue.add(r);
       return;
     }
