@@ -37,6 +37,8 @@ class FakeProvider implements LatentProvider {
   /** Set to make `start` (or `list`) throw. */
   failStart: Error | null = null;
   failList: Error | null = null;
+  /** Set to make `start` throw after its machine was made (a timeout on the reply to RunInstances). */
+  failAfterCreate: Error | null = null;
   /** Called after an accepted start, before it returns (an instance that boots at once). */
   onStarted: ((spec: InstanceSpec) => Promise<void>) | null = null;
   #next = 1;
@@ -48,6 +50,7 @@ class FakeProvider implements LatentProvider {
     if (this.failStart) throw this.failStart;
     const id = `fake-${this.#next++}`;
     this.running.set(id, spec);
+    if (this.failAfterCreate) throw this.failAfterCreate;
     await this.onStarted?.(spec);
     return { id };
   }
@@ -73,6 +76,8 @@ class FakeProvider implements LatentProvider {
     return start.spec;
   }
 }
+
+const FAKE_SPEC: InstanceSpec = { pool: 'cloud', name: 'cloud-9', master: 'ws://127.0.0.1:1', token: 't', tag: 'shepherd-master=shepherd', dimensions: { pool: 'cloud' } };
 
 const BUILDERS = `
 builders:
@@ -340,6 +345,31 @@ fleet: { announce: [announce@example.org] }
       expect(service!.waitingReason(request.id)).toBe('waiting: pool cloud is backing off after 1 failed start until 12:01 UTC');
       expect((await service!.cost()).pools[0]!.backoff).toMatchObject({ pool: 'cloud', failures: 1, until: clock.now() + MINUTE });
     });
+
+    it('a start that made its machine and then failed: the sweep stops the machine, and leaves the live ones alone', async () => {
+      await setup(`${BUILDERS}${pool('max_instances: 2, idle_timeout: 1h')}`);
+      provider.failAfterCreate = new Error('timed out waiting for the reply');
+      await force();
+      await service!.tick();
+      expect(await recordOf('cloud-1')).toMatchObject({ state: 'failed', providerId: null, reason: 'its start failed: timed out waiting for the reply' });
+      expect([...provider.running.keys()]).toEqual(['fake-1']); // made, and known to no record
+      provider.failAfterCreate = null;
+      clock.advance(MINUTE);
+      await service!.tick();
+      await boot('cloud-1'); // the retry, a live instance (fake-2)
+      expect(await recordOf('cloud-1')).toMatchObject({ providerId: 'fake-2', stoppedAt: null });
+
+      clock.advance(8 * MINUTE);
+      await service!.tick();
+      expect(provider.stops).toEqual([]); // ten minutes between sweeps, counted from the start-up reconciliation
+      clock.advance(MINUTE);
+      await service!.tick();
+      expect(provider.stops).toEqual(['fake-1']);
+      expect([...provider.running.keys()]).toEqual(['fake-2']);
+      clock.advance(10 * MINUTE);
+      await service!.tick();
+      expect(provider.stops).toEqual(['fake-1']);
+    });
   });
 
   describe('when: platform-short', () => {
@@ -533,6 +563,46 @@ budget: { monthly: 1000 }
       clock.advance(MINUTE);
       await service!.tick();
       expect(provider.starts.map((s) => s.spec.name)).toEqual(['cloud-1', 'cloud-2', 'cloud-1']);
+    });
+
+    it('an adopted record left building whose build ended as the master went down is idle, and idle_timeout stops it', async () => {
+      await setup(`${BUILDERS}${pool('idle_timeout: 10m')}`);
+      const request = await force();
+      await service!.tick();
+      await boot('cloud-1');
+      await control.finishBuild((await control.buildStarted(request.id)).id);
+      await service!.stop();
+      // The build's end was stored; the instance's was not (the master died between the two writes).
+      await control.store.updateLatentInstance((await recordOf('cloud-1')).id, { state: 'building', idleSince: null });
+      clock.advance(MINUTE);
+      await restart();
+      expect(await recordOf('cloud-1')).toMatchObject({ state: 'idle', idleSince: clock.now() });
+      clock.advance(10 * MINUTE);
+      await service!.tick();
+      expect(provider.stops).toEqual(['fake-1']);
+    });
+
+    it('a record its provider never named (the master died inside the start, and the list fails) is closed at start_timeout; the sweep stops its machine', async () => {
+      await setup(`${BUILDERS}${pool('start_timeout: 15m')}`);
+      const now = clock.now();
+      await control.store.createLatentInstance({
+        name: 'cloud-1', pool: 'cloud', provider: 'local', masterId: 'shepherd', startedAt: now, tokenHash: hashSecret('t'), tokenExpiresAt: now + 15 * MINUTE, costPerHour: 0,
+      });
+      provider.running.set('made-before-the-crash', { ...FAKE_SPEC, name: 'cloud-1' });
+      provider.failList = new Error('API unreachable');
+      await restart();
+      expect(await latentWorkers()).toEqual(['cloud-1']);
+      provider.failList = null;
+      clock.advance(15 * MINUTE);
+      await service!.tick();
+      expect(await recordOf('cloud-1')).toMatchObject({
+        state: 'failed',
+        providerId: null,
+        reason: 'instance cloud-1 of cloud did not connect within 15m (start_timeout): the start failed; stopping it',
+      });
+      expect(await latentWorkers()).toEqual([]);
+      // The sweep, ten minutes after the start-up reconciliation (the clock is already past it).
+      expect(provider.stops).toEqual(['made-before-the-crash']);
     });
 
     it('when the provider cannot list, adopts the records as they are', async () => {

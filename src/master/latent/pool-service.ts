@@ -55,6 +55,12 @@ export interface PoolServiceDeps {
   /** How often to decide without an event (default 5 s). */
   intervalMs?: number;
   /**
+   * How often a decision also asks each provider for this master's
+   * instances and stops any that no live record names (default 10 min):
+   * a start that made its machine and then failed, or a record lost.
+   */
+  sweepIntervalMs?: number;
+  /**
    * Decisions wait for this (the master listening: new instances need its
    * address); reconciliation does not, so instances are adopted before the
    * coordinator reloads the builds left running on them. Default: at once.
@@ -147,6 +153,9 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
   const byName = (name: string) => [...live.values()].find((record) => record.name === name);
   let decision: LatentDecision | null = null;
   let timer: TimerHandle | null = null;
+  const sweepIntervalMs = deps.sweepIntervalMs ?? 10 * 60_000;
+  /** Reconciliation at start-up is the first sweep. */
+  let lastSweep = clock.now();
   // Record updates go out one after another, in the order things happened.
   let writes: Promise<unknown> = Promise.resolve();
 
@@ -201,6 +210,9 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
   async function reconcile(): Promise<void> {
     const now = clock.now();
     const records = await store.listLatentInstances({ masterId, alive: true });
+    // A record left `building` whose build is no longer running (it ended as the master went down) is idle.
+    const building = new Set((await store.listBuilds({ state: 'running', limit: 1_000_000 })).map((build) => build.worker));
+    const adopt = (record: LatentInstanceRecord, now: number) => adoptRecord(record, now, building.has(record.name));
     const known = new Map(records.map((record) => [record.providerId ?? `(no id) ${record.id}`, record]));
     const seen = new Set<number>();
     const handled = new Set<string>();
@@ -262,13 +274,13 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
     }
   }
 
-  function adopt(record: LatentInstanceRecord, now: number): void {
+  function adoptRecord(record: LatentInstanceRecord, now: number, hasBuild: boolean): void {
     log.info({ instance: record.name, pool: record.pool, id: record.providerId }, 'adopting an on-demand instance after a restart');
     // Not connected to this process yet: it reconnects (with its session secret) or times out like a new start.
     const patch: LatentInstancePatch =
       record.connectedAt === null
         ? { state: 'starting' }
-        : record.state === 'building'
+        : record.state === 'building' && hasBuild
           ? {} // its build waits for it to reconnect (the coordinator reloads it)
           : { state: record.builds > 0 ? 'idle' : 'connected', idleSince: now };
     live.set(record.id, record);
@@ -327,6 +339,10 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
     const now = clock.now();
     const views = await workers.workers();
     await checkVanished(views);
+    if (now - lastSweep >= sweepIntervalMs) {
+      lastSweep = now;
+      await sweepStrays();
+    }
     const { month, failures } = await snapshotFailures();
     const report = costReport(month, prices, budget, now);
     const waiting = workers.unservedRequests().map((request) => ({ id: request.id, builder: request.builder }));
@@ -366,9 +382,45 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
     }
   }
 
+  /**
+   * Stops what a provider runs with this master's tag and no live record
+   * names: a machine made by a start that then failed (its record is closed),
+   * or one whose record was lost. Between reconciliations at start-up, this is
+   * what keeps such a machine from running up a bill until the next restart.
+   */
+  async function sweepStrays(): Promise<void> {
+    const known = new Set([...live.values()].flatMap((record) => (record.providerId === null ? [] : [record.providerId])));
+    const handled = new Set<string>();
+    for (const [poolName, provider] of providers) {
+      let listed;
+      try {
+        listed = await provider.list();
+      } catch (error) {
+        log.warn({ err: error, pool: poolName }, 'listing the pool’s instances failed; looking for strays again at the next sweep');
+        continue;
+      }
+      for (const instance of listed) {
+        if (known.has(instance.id) || handled.has(instance.id)) continue;
+        if (instance.pool !== undefined && instance.pool !== poolName && providers.has(instance.pool)) continue; // its own pool's provider decides
+        handled.add(instance.id);
+        log.warn({ pool: poolName, instance: instance.id, name: instance.name }, 'stopping an instance this master tagged but has no live record of');
+        await provider.stop(instance.id).catch((error: unknown) => log.error({ err: error, instance: instance.id }, 'stopping a stray instance failed; trying at the next sweep'));
+      }
+    }
+  }
+
   async function stopInstance(stop: StopDecision): Promise<void> {
     const record = byName(stop.instance);
-    if (!record || record.providerId === null) return;
+    if (!record) return;
+    if (record.providerId === null) {
+      // Its provider never named it (the master went down inside its start, and
+      // the provider could not be listed since): nothing to stop by name. A
+      // machine it did make carries this master's tag, and the sweep stops it.
+      log.warn({ instance: record.name, pool: record.pool }, `${stop.reason} (its provider never gave it an id)`);
+      await update(record, { state: stop.failed ? 'failed' : 'stopped', stoppedAt: clock.now(), reason: stop.reason, tokenHash: null, tokenExpiresAt: null });
+      workers.removeLatentWorker(record.name, 'on-demand instance stopped');
+      return;
+    }
     // Drained first, so no build is given to it while it stops; one that started meanwhile keeps it running.
     if (!workers.drainLatentWorker(record.name)) return;
     log.info({ instance: record.name, pool: record.pool, failed: stop.failed }, stop.reason);
