@@ -159,7 +159,9 @@ builders:
     writeFile(dir, 'stop.sh', 'kill "$SHEPHERD_INSTANCE_ID" 2>/dev/null || true\n');
     writeFile(dir, 'status.sh', 'if kill -0 "$SHEPHERD_INSTANCE_ID" 2>/dev/null; then echo running; else echo stopped; fi\n');
     writeFile(dir, 'list.sh', `for f in "${dir}"/*.pid; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; done; true\n`);
-    const url = await startMaster(dir, `${masterSection({ dir, port: await freePort() })}
+    const port = await freePort();
+    const url = await startMaster(dir, `${masterSection({ dir, port })}
+  public_url: http://127.0.0.1:${port}
 latent:
   - name: lab
     provider: command

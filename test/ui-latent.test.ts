@@ -150,6 +150,7 @@ master:
   database: sqlite:${dir}/shepherd.sqlite
   data_dir: ${dir}/data
   api_token_env: SHEPHERD_API_TOKEN
+  public_url: http://127.0.0.1:${port}
 latent:
   - name: broken
     provider: command

@@ -67,6 +67,7 @@ describe('latent pools and budget config', () => {
 
   it('loads each provider with its own settings', () => {
     const raw = base();
+    raw.master = { public_url: 'https://ci.example.org' };
     raw.latent.push(
       { name: 'lab', provider: 'command', command: { start: './start.sh', stop: ['./stop.sh'], status: './status.sh', list: './list.sh' } },
       { name: 'aws', provider: 'ec2', ec2: { region: 'eu-west-1', image: 'ami-123', instance_type: 't3.large', endpoint: 'http://127.0.0.1:4566' } },
@@ -76,6 +77,16 @@ describe('latent pools and budget config', () => {
     expect(config.latent[1]!.command).toEqual({ start: './start.sh', stop: ['./stop.sh'], status: './status.sh', list: './list.sh' });
     expect(config.latent[2]!.ec2).toEqual({ region: 'eu-west-1', image: 'ami-123', instance_type: 't3.large', endpoint: 'http://127.0.0.1:4566', spot: false, security_groups: [] });
     expect(config.latent[3]!.kubernetes).toEqual({ image: 'node:20', namespace: 'default' });
+  });
+
+  it('refuses a pool whose instances run elsewhere when the master has no public_url for them to dial', () => {
+    const raw = base();
+    raw.latent[0] = { name: 'aws', provider: 'ec2', ec2: { region: 'eu-west-1', image: 'ami-123', instance_type: 't3.large' } };
+    expect(problems(raw)).toEqual([
+      'shepherd.yml: latent[0].provider: instances of pool aws (provider ec2) connect to the master from another machine: set master.public_url to the address they reach it at',
+    ]);
+    raw.master = { public_url: 'https://ci.example.org' };
+    expect(parseConfig(raw, 'shepherd.yml').latent[0]!.provider).toBe('ec2');
   });
 
   it('refuses a duplicate pool name', () => {
@@ -97,9 +108,11 @@ describe('latent pools and budget config', () => {
   it("refuses a provider without its settings, and its settings' missing keys", () => {
     const raw = base();
     raw.latent[0].provider = 'command';
+    raw.master = { public_url: 'https://ci.example.org' };
     expect(problems(raw)).toEqual(['shepherd.yml: latent[0].command: provider command needs its settings under command']);
 
     const partial = base();
+    partial.master = { public_url: 'https://ci.example.org' };
     partial.latent[0].provider = 'command';
     partial.latent[0].command = { start: './start.sh', stop: './stop.sh', status: './status.sh' };
     expect(problems(partial)).toEqual([expect.stringMatching(/^shepherd\.yml: latent\[0\]\.command\.list: /)]);

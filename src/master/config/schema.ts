@@ -634,6 +634,12 @@ export const ConfigFile = z
         ctx.addIssue({ code: 'custom', path: ['workers', i, 'name'], message: `"${worker.name}" is the name of an instance of latent pool ${pool.name} (its instances are ${pool.name}-1, ${pool.name}-2...): rename the worker or the pool` });
       }
     });
+    config.latent.forEach((pool, i) => {
+      // Only local instances run on this host; the others dial the master from elsewhere.
+      if (pool.provider !== 'local' && config.master.public_url === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['latent', i, 'provider'], message: `instances of pool ${pool.name} (provider ${pool.provider}) connect to the master from another machine: set master.public_url to the address they reach it at` });
+      }
+    });
     const sourceNames = new Set(config.changes.map((c) => c.name));
     const builderNames = new Set(config.builders.map((b) => b.name));
     config.schedulers.forEach((scheduler, i) => {
