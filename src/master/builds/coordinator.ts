@@ -618,8 +618,10 @@ export class Coordinator implements WorkerSessionHandler, MasterControl {
     try {
       do {
         this.#dispatchAgain = false;
+        // The queue first: every worker's connect asks for a pass, and listing a big farm's free slots each time adds up.
+        if (this.#queue.size === 0 || this.#stopping) break;
         const slots = this.#freeSlots();
-        if (slots.length === 0 || this.#queue.size === 0 || this.#stopping) break;
+        if (slots.length === 0) break;
         const queued = this.#queue.values();
         const byId = new Map(queued.map((r) => [r.id, r]));
         const assignments = assignRequests(queued, this.#selectors, slots);

@@ -27,7 +27,7 @@ import { fleetMail } from './fleet-mail.js';
 import type { Maintained } from './maintenance.js';
 import { decideAlerts, nextDecisionAt, type EscalationSettings } from './missing-workers.js';
 import { fleetState } from './presence.js';
-import type { FleetAlert, FleetState, FleetWorker } from './types.js';
+import type { FleetAlert, FleetState, FleetWorker, SentAlert } from './types.js';
 import { sendAndRecord } from './ledger-mail.js';
 import { SerialRuns } from './serial-runs.js';
 
@@ -132,8 +132,17 @@ export function startFleet(deps: FleetDeps): FleetService {
 
   async function decide(): Promise<void> {
     const now = clock.now();
-    const [views, rows, flags] = await Promise.all([deps.workers(), store.listWorkers(), store.getWorkerFlags()]);
+    // One read of each table whatever the fleet's size: a run follows every connect, and
+    // 5,000 workers reconnecting after a restart must not cost 5,000 queries each.
+    const [views, rows, flags, ledger] = await Promise.all([deps.workers(), store.listWorkers(), store.getWorkerFlags(), store.listAlerts({})]);
     const rowOf = new Map(rows.map((r) => [r.name, r]));
+    const viewOf = new Map(views.map((v) => [v.name, v]));
+    const sentTo = new Map<string, SentAlert[]>();
+    for (const alert of ledger) {
+      const list = sentTo.get(alert.worker);
+      if (list) list.push(alert);
+      else sentTo.set(alert.worker, [alert]);
+    }
     const flagOf = new Map(flags.map((f) => [f.worker, f]));
     const workers = views.map((view) =>
       fleetWorkerOf(view, entries.get(view.name), rowOf.get(view.name), flagOf.get(view.name)?.paused ?? false, {
@@ -160,9 +169,9 @@ export function startFleet(deps: FleetDeps): FleetService {
       }
       if (worker.connected) disconnectSeen.delete(worker.name);
 
-      const sent = await store.listAlerts({ worker: worker.name });
+      const sent = sentTo.get(worker.name) ?? [];
       if (deps.mailer) {
-        const notes = views.find((v) => v.name === worker.name)?.notes ?? entries.get(worker.name)?.notes ?? null;
+        const notes = viewOf.get(worker.name)?.notes ?? entries.get(worker.name)?.notes ?? null;
         for (const alert of decideAlerts(worker, sent, now, settings)) {
           if (runs.stopped) break;
           if (!(await mail(alert, worker, workers, notes, now))) failed = true;
@@ -183,11 +192,16 @@ export function startFleet(deps: FleetDeps): FleetService {
     timer = wake === null || runs.stopped ? null : clock.setTimeout(trigger, Math.max(0, wake - clock.now()));
   }
 
-  const runs = new SerialRuns(decide, (error) => {
-    log.error({ err: error }, 'fleet decisions failed; trying again at the next event or in a minute');
-    timer?.cancel();
-    timer = runs.stopped ? null : clock.setTimeout(trigger, RETRY_FIRST_MS * 2);
-  });
+  const runs = new SerialRuns(
+    decide,
+    (error) => {
+      log.error({ err: error }, 'fleet decisions failed; trying again at the next event or in a minute');
+      timer?.cancel();
+      timer = runs.stopped ? null : clock.setTimeout(trigger, RETRY_FIRST_MS * 2);
+    },
+    // Every connect and disconnect triggers a run over the whole fleet: a big farm's reconnect storm must leave the event loop to the connections.
+    { busyShare: 0.1 },
+  );
   /** Queues a decision run after the one in flight; several triggers while one waits make one run. */
   function trigger(): void {
     runs.trigger();

@@ -4,18 +4,32 @@
  * a trigger during a run queues one more. The fleet, digest and
  * applications services decide on it; tests wait on `settled()` instead of
  * sleeping.
+ *
+ * With `busyShare`, a run that took long (over `SLOW_RUN_MS` of wall time,
+ * as on a farm of thousands of workers) is followed by a rest, so that runs
+ * take at most that share of the event loop however often they are
+ * triggered: 5,000 workers reconnecting after a restart trigger 5,000 runs,
+ * each reading the whole fleet. This paces by the run's real cost, measured
+ * on the real clock; it is not timeout logic, and runs of a small farm
+ * (tests included) never rest.
  */
+const SLOW_RUN_MS = 25;
+
 export class SerialRuns {
   readonly #run: () => Promise<void>;
   readonly #onError: (error: unknown) => void;
   #chain: Promise<void> = Promise.resolve();
   #queued = false;
   #stopped = false;
+  readonly #busyShare: number;
+  /** Ends the rest in progress (stop() does not wait it out). */
+  #wake: (() => void) | null = null;
 
   /** `onError` gets what a run threw (the runner keeps going). */
-  constructor(run: () => Promise<void>, onError: (error: unknown) => void) {
+  constructor(run: () => Promise<void>, onError: (error: unknown) => void, options: { busyShare?: number } = {}) {
     this.#run = run;
     this.#onError = onError;
+    this.#busyShare = options.busyShare ?? 1;
   }
 
   /** Set once `stop()` was called: runs in flight should stop early. */
@@ -30,11 +44,28 @@ export class SerialRuns {
     this.#chain = this.#chain.then(async () => {
       this.#queued = false;
       if (this.#stopped) return;
+      const started = performance.now();
       try {
         await this.#run();
       } catch (error) {
         this.#onError(error);
       }
+      const took = performance.now() - started;
+      if (this.#busyShare < 1 && took > SLOW_RUN_MS && !this.#stopped) await this.#rest(took * (1 / this.#busyShare - 1));
+    });
+  }
+
+  #rest(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = null;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
     });
   }
 
@@ -46,6 +77,7 @@ export class SerialRuns {
   /** No more runs; resolves once the one in flight has ended. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#wake?.();
     await this.#chain;
   }
 

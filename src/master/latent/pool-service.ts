@@ -334,6 +334,7 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
   }
 
   async function run(): Promise<void> {
+    if (pools.size === 0) return; // no pool: nothing to start, stop or price (reconciliation closed what was left)
     await deps.ready;
     await writes;
     const now = clock.now();
