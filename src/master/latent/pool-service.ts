@@ -26,7 +26,7 @@ import type { Store } from '../store/store.js';
 import type { TokenCredential } from '../workers/credentials.js';
 import { budgetAlert, costReport, hoursWithin, monthBounds, type CostReport } from './cost.js';
 import { decideLatent, type Backoff, type LatentDecision, type LatentInstance, type StartFailures, type StopDecision } from './decide.js';
-import { masterTag, type LatentProvider } from './providers/provider.js';
+import { masterTag, type LatentProvider, type ListedInstance } from './providers/provider.js';
 
 /** What the pool service needs of the build coordinator. */
 export interface LatentWorkers {
@@ -215,33 +215,23 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
     const adopt = (record: LatentInstanceRecord, now: number) => adoptRecord(record, now, building.has(record.name));
     const known = new Map(records.map((record) => [record.providerId ?? `(no id) ${record.id}`, record]));
     const seen = new Set<number>();
-    const handled = new Set<string>();
-    for (const [poolName, provider] of providers) {
-      let listed;
-      try {
-        listed = await provider.list();
-      } catch (error) {
+    await forEachTagged(
+      (instance) => known.get(instance.id)?.pool ?? instance.pool,
+      (poolName, error) => {
         // Without the list nothing can be told apart: keep the records alive and adopt them; the next start retries.
         log.error({ err: error, pool: poolName }, 'listing the pool’s instances failed; adopting its records as they are');
         for (const record of records.filter((r) => r.pool === poolName)) {
           seen.add(record.id);
           adopt(record, now);
         }
-        continue;
-      }
-      for (const instance of listed) {
-        // A provider may list the master's instances of other pools too (one EC2 region, one data directory).
-        if (handled.has(instance.id)) continue;
+      },
+      async (instance, poolName, provider) => {
         const record = known.get(instance.id);
         if (record && record.pool === poolName) {
-          handled.add(instance.id);
           seen.add(record.id);
           adopt(record, now);
-          continue;
+          return;
         }
-        const owner = record?.pool ?? instance.pool;
-        if (owner !== undefined && owner !== poolName && providers.has(owner)) continue; // its own pool's provider decides
-        handled.add(instance.id);
         const why = record
           ? `pool ${record.pool} is no longer configured; stopping its instance`
           : 'stopping an instance this master tagged but does not know';
@@ -255,8 +245,8 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
         } catch (error) {
           log.error({ err: error, instance: instance.id }, 'stopping an instance at start-up failed');
         }
-      }
-    }
+      },
+    );
     for (const record of records) {
       if (seen.has(record.id)) continue;
       const configured = providers.has(record.pool);
@@ -391,21 +381,44 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
    */
   async function sweepStrays(): Promise<void> {
     const known = new Set([...live.values()].flatMap((record) => (record.providerId === null ? [] : [record.providerId])));
+    await forEachTagged(
+      (instance) => instance.pool,
+      (poolName, error) => log.warn({ err: error, pool: poolName }, 'listing the pool’s instances failed; looking for strays again at the next sweep'),
+      async (instance, poolName, provider) => {
+        if (known.has(instance.id)) return;
+        log.warn({ pool: poolName, instance: instance.id, name: instance.name }, 'stopping an instance this master tagged but has no live record of');
+        await provider.stop(instance.id).catch((error: unknown) => log.error({ err: error, instance: instance.id }, 'stopping a stray instance failed; trying at the next sweep'));
+      },
+    );
+  }
+
+  /**
+   * Visits each instance the providers list under this master's tag, once,
+   * with the pool whose provider decides it. A provider may list the
+   * master's instances of other pools too (one EC2 region, one data
+   * directory): an instance whose pool (`ownerOf`) is another configured
+   * pool is left to that pool's provider.
+   */
+  async function forEachTagged(
+    ownerOf: (instance: ListedInstance) => string | undefined,
+    onListFailed: (pool: string, error: unknown) => void,
+    visit: (instance: ListedInstance, pool: string, provider: LatentProvider) => Promise<void>,
+  ): Promise<void> {
     const handled = new Set<string>();
     for (const [poolName, provider] of providers) {
       let listed;
       try {
         listed = await provider.list();
       } catch (error) {
-        log.warn({ err: error, pool: poolName }, 'listing the pool’s instances failed; looking for strays again at the next sweep');
+        onListFailed(poolName, error);
         continue;
       }
       for (const instance of listed) {
-        if (known.has(instance.id) || handled.has(instance.id)) continue;
-        if (instance.pool !== undefined && instance.pool !== poolName && providers.has(instance.pool)) continue; // its own pool's provider decides
+        if (handled.has(instance.id)) continue;
+        const owner = ownerOf(instance);
+        if (owner !== undefined && owner !== poolName && providers.has(owner)) continue;
         handled.add(instance.id);
-        log.warn({ pool: poolName, instance: instance.id, name: instance.name }, 'stopping an instance this master tagged but has no live record of');
-        await provider.stop(instance.id).catch((error: unknown) => log.error({ err: error, instance: instance.id }, 'stopping a stray instance failed; trying at the next sweep'));
+        await visit(instance, poolName, provider);
       }
     }
   }
