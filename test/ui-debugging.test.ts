@@ -304,6 +304,8 @@ describe('debugging failures in the browser', () => {
       const pipe = main.getByRole('region', { name: 'Debug session on pipe-1' });
       const pipeStatus = pipe.getByRole('log', { name: 'Session status' });
       await visible(page, 'the pipe-mode note', pipeStatus.getByText(/no PTY on this worker \(node-pty not installed\): pipe mode/), SESSION_MS);
+      // Typed once the shell's first prompt is shown: typed earlier, the page's echo and the prompt share a row ("pwroot@vm:…# d").
+      await visible(page, "the shell's prompt", pipe.locator('.xterm-rows > div', { hasText: /[#$]\s*$/ }), SESSION_MS);
       await page.keyboard.type('pwdd');
       await page.keyboard.press('Backspace');
       await page.keyboard.press('ArrowUp');
