@@ -212,7 +212,7 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
     const records = await store.listLatentInstances({ masterId, alive: true });
     // A record left `building` whose build is no longer running (it ended as the master went down) is idle.
     const building = new Set((await store.listBuilds({ state: 'running', limit: 1_000_000 })).map((build) => build.worker));
-    const adopt = (record: LatentInstanceRecord, now: number) => adoptRecord(record, now, building.has(record.name));
+    const adopt = (record: LatentInstanceRecord) => adoptRecord(record, now, building.has(record.name));
     const known = new Map(records.map((record) => [record.providerId ?? `(no id) ${record.id}`, record]));
     const seen = new Set<number>();
     await forEachTagged(
@@ -222,14 +222,14 @@ export async function startPoolService(deps: PoolServiceDeps): Promise<PoolServi
         log.error({ err: error, pool: poolName }, 'listing the pool’s instances failed; adopting its records as they are');
         for (const record of records.filter((r) => r.pool === poolName)) {
           seen.add(record.id);
-          adopt(record, now);
+          adopt(record);
         }
       },
       async (instance, poolName, provider) => {
         const record = known.get(instance.id);
         if (record && record.pool === poolName) {
           seen.add(record.id);
-          adopt(record, now);
+          adopt(record);
           return;
         }
         const why = record
